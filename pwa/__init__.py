@@ -1,0 +1,117 @@
+"""Upright: a recovery companion after a spinal compression fracture.
+
+`create_app` reads as the table of contents of the application.
+"""
+
+import secrets
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import INSTANCE, ROOT, Config
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_context(app)
+    register_commands(app)
+    register_scheduler(app)
+    return app
+
+
+def configure(app: Flask, config: type[Config] | dict | None) -> None:
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    INSTANCE.mkdir(exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key()
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def _instance_secret_key() -> str:
+    """A key made once per installation and kept in instance/, so sessions survive restarts."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL for concurrent readers, enforced foreign keys, waiting instead of failing on locks."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (models must be imported for migrations to see them)
+    from .auth.passwords import configure_hasher
+    from .extensions import SessionInterface, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.session_interface = SessionInterface()
+    configure_hasher(app.config)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import api, appointments, auth, checkin, learn, main, offline, profile, reminders, report
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(profile.bp)
+    app.register_blueprint(checkin.bp)
+    app.register_blueprint(appointments.bp)
+    app.register_blueprint(learn.bp)
+    app.register_blueprint(reminders.bp)
+    app.register_blueprint(report.bp)
+    app.register_blueprint(offline.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_template_context(app: Flask) -> None:
+    from .templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_scheduler(app: Flask) -> None:
+    from .reminders.scheduler import start_in_app
+
+    start_in_app(app)

@@ -1,0 +1,257 @@
+"""The data model. Times are stored as naive UTC datetimes; dates are the patient's local dates."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every timestamp is stored in."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class User(UserMixin, db.Model):
+    """A patient's account. "Patient" in services and templates; "user" only for the login."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    emergency_number: Mapped[str] = mapped_column(String(16), default="911")
+    paper_size: Mapped[str] = mapped_column(String(8), default="letter")  # letter | a4
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    profile: Mapped[Profile | None] = relationship(
+        back_populates="user", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local_now(self, now: datetime | None = None) -> datetime:
+        """The patient's wall-clock time (aware) for a naive-UTC `now`."""
+        now = now or utcnow()
+        return now.replace(tzinfo=UTC).astimezone(self.zone)
+
+    def today(self, now: datetime | None = None) -> date:
+        return self.local_now(now).date()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per e-mail address, kept in the database so every worker sees them.
+
+    Keyed by address rather than account, so throttling also hides which addresses exist.
+    """
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Profile(db.Model):
+    """The recovery profile (CLINICAL.md section 3). Every field is optional."""
+
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    date_of_birth: Mapped[date | None]
+    fracture_levels: Mapped[str | None] = mapped_column(String(80))  # "T12, L1"
+    fracture_date: Mapped[date | None]
+    fracture_cause: Mapped[str | None] = mapped_column(String(20))  # see FRACTURE_CAUSES
+    treatment: Mapped[str | None] = mapped_column(String(20))  # see TREATMENTS
+    procedure_date: Mapped[date | None]
+    procedure_levels: Mapped[str | None] = mapped_column(String(80))
+    brace_prescribed: Mapped[bool | None]
+    osteoporosis_diagnosed: Mapped[bool | None]
+    osteoporosis_medicine: Mapped[str | None] = mapped_column(String(120))
+    osteoporosis_medicine_start: Mapped[date | None]
+    last_dexa_date: Mapped[date | None]
+    doctor_name: Mapped[str | None] = mapped_column(String(120))
+    clinic_phone: Mapped[str | None] = mapped_column(String(40))
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(120))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+    @property
+    def start_date(self) -> date | None:
+        """When recovery is counted from: the procedure if there was one, else the fracture."""
+        return self.procedure_date or self.fracture_date
+
+
+FRACTURE_CAUSES = {
+    "fall": "A fall",
+    "lifting": "Lifting, bending or twisting",
+    "cough_sneeze": "A cough or sneeze",
+    "unknown": "Not known",
+    "other": "Something else",
+}
+TREATMENTS = {
+    "nonsurgical": "No procedure (rest, medicines, brace)",
+    "kyphoplasty": "Balloon kyphoplasty",
+    "vertebroplasty": "Vertebroplasty",
+    "other": "Other",
+}
+SPINE_LEVELS = (
+    [f"C{i}" for i in range(1, 8)]
+    + [f"T{i}" for i in range(1, 13)]
+    + [f"L{i}" for i in range(1, 6)]
+)
+
+
+class CheckIn(db.Model):
+    """One daily check-in (CLINICAL.md section 2). Several may share a date; the latest counts."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("user_id", "uuid", name="uq_checkins_user_id_uuid"),
+        Index("ix_checkins_user_id_date", "user_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid)  # client-generated
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    date: Mapped[date]  # the patient's local date
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    pain_avg: Mapped[int]
+    pain_worst: Mapped[int | None]
+    pain_activity: Mapped[int | None]
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)  # see PAIN_LOCATIONS
+    limited_activity: Mapped[bool | None]
+    bed_rest: Mapped[bool | None]
+    sleep_disturbed: Mapped[bool | None]
+    walking_aid: Mapped[str | None] = mapped_column(String(12))  # see WALKING_AIDS
+    minutes_walked: Mapped[int | None]
+    brace_hours: Mapped[int | None]
+    # Pain medicines: doses taken today; None means "not answered", 0 means "none".
+    acetaminophen_doses: Mapped[int | None]
+    nsaid_doses: Mapped[int | None]
+    opioid_doses: Mapped[int | None]
+    other_pain_med_doses: Mapped[int | None]
+    osteoporosis_med_taken: Mapped[bool | None]
+    calcium_taken: Mapped[bool | None]
+    vitamin_d_taken: Mapped[bool | None]
+    fell: Mapped[bool | None]
+    fall_injured: Mapped[bool | None]
+    weekly_change: Mapped[str | None] = mapped_column(String(20))  # see WEEKLY_CHANGE
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    warning_events: Mapped[list[WarningEvent]] = relationship(back_populates="checkin")
+
+
+PAIN_LOCATIONS = {
+    "upper_back": "Upper back",
+    "middle_back": "Middle back",
+    "lower_back": "Lower back (waistline)",
+    "belly_chest": "Spreading to belly or chest",
+    "legs": "Spreading to legs",
+}
+WALKING_AIDS = {
+    "none": "No walking aid",
+    "cane": "Cane",
+    "walker": "Walker",
+    "wheelchair": "Wheelchair",
+    "bed": "Mostly in bed",
+}
+WEEKLY_CHANGE = {
+    "very_much_better": "Very much better",
+    "much_better": "Much better",
+    "little_better": "A little better",
+    "no_change": "No change",
+    "little_worse": "A little worse",
+    "much_worse": "Much worse",
+    "very_much_worse": "Very much worse",
+}
+
+
+class WarningEvent(db.Model):
+    """A warning sign the patient ticked (or the app computed), with what the patient did."""
+
+    __tablename__ = "warning_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    checkin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkins.id", ondelete="SET NULL"), index=True
+    )
+    sign: Mapped[str] = mapped_column(String(40))  # a key of pwa.checkin.signs.SIGNS
+    tier: Mapped[str] = mapped_column(String(12))  # emergency | urgent | routine
+    computed: Mapped[bool] = mapped_column(default=False)  # raised by the app, not ticked
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str | None] = mapped_column(String(20))  # see WARNING_ACTIONS
+    action_at: Mapped[datetime | None]
+
+    checkin: Mapped[CheckIn | None] = relationship(back_populates="warning_events")
+
+
+WARNING_ACTIONS = {
+    "called_emergency": "Called the emergency number",
+    "called_doctor": "Called my doctor",
+    "will_mention": "Will mention it at my next visit",
+    "nothing_yet": "Nothing yet",
+}
+
+
+class Appointment(db.Model):
+    """A follow-up appointment. Cancelling keeps the row; `version` guards concurrent edits."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "uuid", name="uq_appointments_user_id_uuid"),
+        Index("ix_appointments_user_id_starts_at", "user_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(default=1)
+    starts_at: Mapped[datetime]  # UTC
+    kind: Mapped[str] = mapped_column(String(20))  # see APPOINTMENT_KINDS
+    with_whom: Mapped[str | None] = mapped_column(String(120))
+    location: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+APPOINTMENT_KINDS = {
+    "spine": "Spine specialist",
+    "primary_care": "Primary care",
+    "bone_density": "Bone density scan",
+    "imaging": "Imaging (x-ray, MRI, CT)",
+    "physical_therapy": "Physical therapy",
+    "other": "Other",
+}

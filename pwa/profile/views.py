@@ -1,0 +1,32 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..timezones import COMMON_ZONES
+from . import bp
+from .forms import AccountForm, ProfileForm
+from .services import profile_form_data, save_profile
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def edit():
+    form = ProfileForm(data=profile_form_data(current_user.profile))
+    if form.validate_on_submit():
+        save_profile(current_user, form.data)
+        db.session.commit()
+        flash("Your recovery details are saved.", "success")
+        return redirect(url_for("main.index"))
+    return render_template("profile/edit.html", form=form, welcome=request.args.get("welcome"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user)
+    if form.validate_on_submit():
+        form.populate_obj(current_user)
+        db.session.commit()
+        flash("Your settings are saved.", "success")
+        return redirect(url_for("profile.account"))
+    return render_template("profile/account.html", form=form, zones=COMMON_ZONES)

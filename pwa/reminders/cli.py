@@ -1,0 +1,3 @@
+from flask.cli import AppGroup
+
+reminders = AppGroup("reminders", help="Send reminders.")

@@ -1,0 +1,1 @@
+// Upright: small progressive enhancements. Every page works without this file.

@@ -1,0 +1,3 @@
+from pwa import create_app
+
+app = create_app()
