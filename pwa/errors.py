@@ -11,8 +11,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, message: str, **extra):
-    response = jsonify({"error": message, **extra})
+def json_error(status: int, error: str, **extra):
+    response = jsonify({"error": error, **extra})
     response.status_code = status
     return response
 

@@ -1,1 +1,125 @@
-from . import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import new_uuid, utcnow
+from . import bp
+from .forms import CheckInForm, WarningActionForm
+from .services import (
+    delete_checkin,
+    find_checkin,
+    form_data_from,
+    list_checkins,
+    record_action,
+    save_checkin,
+    update_checkin,
+    values_from_form,
+)
+from .signs import TIER_GUIDANCE, signs_by_tier, top_tier
+from .trend import history_page, trend_svg
+
+
+def own_checkin_or_404(uuid: str):
+    checkin = find_checkin(db.session, current_user, uuid)
+    if checkin is None:
+        abort(404)
+    return checkin
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@login_required
+def new():
+    form = CheckInForm()
+    if not form.is_submitted():
+        form.id.data = new_uuid()
+        form.date.data = current_user.today()
+    if form.validate_on_submit():
+        checkin, created = save_checkin(
+            db.session,
+            current_user,
+            values_from_form(form.data),
+            form.warning_signs.data or [],
+            now=utcnow(),
+            uuid=form.id.data or None,
+        )
+        db.session.commit()
+        if created:
+            flash("Your check-in is saved.", "success")
+        return redirect(url_for("checkin.done", uuid=checkin.uuid))
+    return render_template("checkin/form.html", form=form, editing=False)
+
+
+@bp.get("/checkin/<uuid>/done")
+@login_required
+def done(uuid: str):
+    checkin = own_checkin_or_404(uuid)
+    codes = [event.sign for event in checkin.warning_events]
+    return render_template(
+        "checkin/done.html",
+        checkin=checkin,
+        grouped=signs_by_tier(codes),
+        top_tier=top_tier(codes),
+        guidance=TIER_GUIDANCE,
+        action_form=WarningActionForm(),
+    )
+
+
+@bp.post("/checkin/<uuid>/action")
+@login_required
+def action(uuid: str):
+    checkin = own_checkin_or_404(uuid)
+    form = WarningActionForm()
+    if form.validate_on_submit():
+        record_action(checkin, form.action.data, now=utcnow())
+        db.session.commit()
+        flash("Thank you. What you did is saved and will be on your report.", "success")
+        return redirect(url_for("checkin.done", uuid=uuid))
+    codes = [event.sign for event in checkin.warning_events]
+    return render_template(
+        "checkin/done.html",
+        checkin=checkin,
+        grouped=signs_by_tier(codes),
+        top_tier=top_tier(codes),
+        guidance=TIER_GUIDANCE,
+        action_form=form,
+    ), 422
+
+
+@bp.route("/checkin/<uuid>/edit", methods=["GET", "POST"])
+@login_required
+def edit(uuid: str):
+    checkin = own_checkin_or_404(uuid)
+    form = CheckInForm(data=form_data_from(checkin))
+    if form.validate_on_submit():
+        update_checkin(
+            db.session,
+            current_user,
+            checkin,
+            values_from_form(form.data),
+            form.warning_signs.data or [],
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash("Your changes are saved.", "success")
+        return redirect(url_for("checkin.done", uuid=uuid))
+    return render_template("checkin/form.html", form=form, editing=True, checkin=checkin)
+
+
+@bp.route("/checkin/<uuid>/delete", methods=["GET", "POST"])
+@login_required
+def delete(uuid: str):
+    checkin = own_checkin_or_404(uuid)
+    if request.method == "POST":
+        delete_checkin(db.session, checkin)
+        db.session.commit()
+        flash("The check-in is deleted.", "success")
+        return redirect(url_for("checkin.history"))
+    return render_template("checkin/delete.html", checkin=checkin)
+
+
+@bp.get("/history")
+@login_required
+def history():
+    checkins = list_checkins(db.session, current_user)
+    page = history_page(checkins, request.args.get("page", 1, type=int))
+    return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))

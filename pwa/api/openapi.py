@@ -1,0 +1,200 @@
+"""The OpenAPI 3.1 description of /api/v1. Each API module contributes its own paths."""
+
+import sys
+
+from flask import current_app
+
+from ..checkin.signs import SIGNS
+from ..models import PAIN_LOCATIONS, WALKING_AIDS, WEEKLY_CHANGE
+
+PAIN = {"type": ["integer", "null"], "minimum": 0, "maximum": 10}
+DOSES = {"type": ["integer", "null"], "minimum": 0, "maximum": 20}
+YES_NO = {"type": ["boolean", "null"]}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+ENTRY_INPUT = {
+    "type": "object",
+    "required": ["id", "date", "pain"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid", "description": "Made by the client; makes "
+               "the request idempotent."},
+        "date": {"type": "string", "format": "date", "description": "The patient's local date."},
+        "pain": {**PAIN, "type": "integer",
+                 "description": "Average back pain over the last 24 hours, 0 = no pain, "
+                 "10 = worst pain imaginable."},
+        "pain_worst": PAIN,
+        "pain_activity": PAIN,
+        "locations": {"type": "array", "items": {"enum": list(PAIN_LOCATIONS)}},
+        "limited_activity": YES_NO,
+        "bed_rest": YES_NO,
+        "sleep_disturbed": YES_NO,
+        "walking_aid": {"enum": [*WALKING_AIDS, None]},
+        "minutes_walked": {"type": ["integer", "null"], "minimum": 0, "maximum": 1440},
+        "brace_hours": {"type": ["integer", "null"], "minimum": 0, "maximum": 24},
+        "acetaminophen_doses": DOSES,
+        "nsaid_doses": DOSES,
+        "opioid_doses": DOSES,
+        "other_pain_med_doses": DOSES,
+        "osteoporosis_med_taken": YES_NO,
+        "calcium_taken": YES_NO,
+        "vitamin_d_taken": YES_NO,
+        "fell": YES_NO,
+        "fall_injured": YES_NO,
+        "weekly_change": {"enum": [*WEEKLY_CHANGE, None]},
+        "warning_signs": {"type": "array", "items": {"enum": list(SIGNS)}},
+        "notes": {"type": ["string", "null"], "maxLength": 2000},
+    },
+}  # fmt: skip
+
+ENTRY = {
+    "allOf": [
+        {"$ref": "#/components/schemas/EntryInput"},
+        {
+            "type": "object",
+            "required": ["created_at", "updated_at", "warnings_raised"],
+            "properties": {
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "warnings_raised": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "sign": {"type": "string"},
+                            "tier": {"enum": ["emergency", "urgent", "routine"]},
+                            "computed": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+    ]
+}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": json_response("Not signed in", ref("Error")),
+    "422": json_response("Invalid fields, with a message per field", ref("Error")),
+}
+
+ENTRY_PATHS = {
+    "/api/v1/entries": {
+        "get": {
+            "summary": "The signed-in patient's check-ins, newest first",
+            "operationId": "listEntries",
+            "parameters": [
+                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+            ],
+            "responses": {
+                "200": json_response(
+                    "Check-ins",
+                    {"type": "object", "properties": {"entries": {"type": "array",
+                                                                  "items": ref("Entry")}}},
+                ),
+                **ERRORS,
+            },
+        },
+        "post": {
+            "summary": "Save one daily check-in (idempotent by its id)",
+            "operationId": "createEntry",
+            "parameters": [{"$ref": "#/components/parameters/CSRF"}],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": ref("EntryInput")}}},
+            "responses": {
+                "201": json_response("Saved", ref("Entry")),
+                "200": json_response("Already saved earlier with this id", ref("Entry")),
+                "400": json_response("Not JSON, or a missing CSRF token", ref("Error")),
+                **ERRORS,
+            },
+        },
+    },
+    "/api/v1/entries/{id}": {
+        "get": {
+            "summary": "One check-in",
+            "operationId": "getEntry",
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string", "format": "uuid"}}],
+            "responses": {"200": json_response("The check-in", ref("Entry")),
+                          "404": json_response("Not found", ref("Error")), **ERRORS},
+        }
+    },
+    "/api/v1/csrf": {
+        "get": {
+            "summary": "A fresh CSRF token for this session (send it as X-CSRFToken)",
+            "operationId": "getCsrfToken",
+            "responses": {"200": json_response(
+                "Token", {"type": "object", "properties": {"csrf_token": {"type": "string"}}})},
+        }
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "operationId": "getOpenApi",
+            "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+        }
+    },
+}  # fmt: skip
+
+
+def openapi_document() -> dict:
+    """The whole document: entries here, plus OPENAPI_PATHS/OPENAPI_SCHEMAS of other modules."""
+    paths = dict(ENTRY_PATHS)
+    schemas = {"Error": ERROR, "EntryInput": ENTRY_INPUT, "Entry": ENTRY}
+    for module in contributing_modules():
+        paths.update(module.OPENAPI_PATHS)
+        schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Upright API",
+            "version": current_app.config["APP_VERSION"],
+            "description": "Daily check-ins and appointments of the signed-in patient. "
+            "JSON in and out, errors too. Uses the session cookie; writes need the X-CSRFToken "
+            "header (GET /api/v1/csrf).",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "parameters": {
+                "CSRF": {
+                    "name": "X-CSRFToken",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            },
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        },
+        "security": [{"session": []}],
+    }
+
+
+def contributing_modules() -> list:
+    """API modules (pwa.api.*) loaded by the blueprint that describe their own routes."""
+    return [
+        module
+        for name, module in sorted(sys.modules.items())
+        if name.startswith("pwa.api.") and hasattr(module, "OPENAPI_PATHS")
+    ]

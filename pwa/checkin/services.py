@@ -1,0 +1,195 @@
+"""Daily check-ins: saving them once, raising warning events, and the figures per day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from statistics import mean
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import CheckIn, User, WarningEvent, new_uuid
+from .signs import ALL_SIGNS, PAIN_JUMP, SIGNS
+
+PAIN_FIELDS = {"pain": "pain_avg", "pain_worst": "pain_worst", "pain_activity": "pain_activity"}
+INT_FIELDS = (
+    "minutes_walked", "brace_hours", "acetaminophen_doses", "nsaid_doses", "opioid_doses",
+    "other_pain_med_doses",
+)  # fmt: skip
+BOOL_FIELDS = (
+    "limited_activity", "bed_rest", "sleep_disturbed", "osteoporosis_med_taken", "calcium_taken",
+    "vitamin_d_taken", "fell", "fall_injured",
+)  # fmt: skip
+CHOICE_FIELDS = ("walking_aid", "weekly_change")
+YES_NO = {"yes": True, "no": False}
+PAIN_JUMP_POINTS = 3
+PAIN_JUMP_MIN_DAYS = 3  # a 7-day average needs a few days before it means anything
+
+
+def values_from_form(data: dict) -> dict:
+    """Model column values from a validated CheckInForm's data (blank answers become None)."""
+    values: dict = {"date": data["date"], "notes": (data.get("notes") or "").strip() or None}
+    for name, column in PAIN_FIELDS.items():
+        raw = data.get(name)
+        values[column] = int(raw) if raw not in (None, "") else None
+    for name in INT_FIELDS:
+        values[name] = data.get(name)
+    for name in BOOL_FIELDS:
+        values[name] = YES_NO.get(data.get(name))
+    for name in CHOICE_FIELDS:
+        values[name] = data.get(name) or None
+    values["locations"] = list(data.get("locations") or [])
+    return values
+
+
+def form_data_from(checkin: CheckIn) -> dict:
+    """The reverse of values_from_form, to fill the edit form."""
+    data = {"id": checkin.uuid, "date": checkin.date, "notes": checkin.notes}
+    for name, column in PAIN_FIELDS.items():
+        value = getattr(checkin, column)
+        data[name] = str(value) if value is not None else None
+    for name in INT_FIELDS + CHOICE_FIELDS:
+        data[name] = getattr(checkin, name)
+    for name in BOOL_FIELDS:
+        value = getattr(checkin, name)
+        data[name] = None if value is None else ("yes" if value else "no")
+    data["locations"] = list(checkin.locations or [])
+    data["warning_signs"] = ticked_signs(checkin)
+    return data
+
+
+def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
+    """The patient's own check-in with this client id; another patient's never matches."""
+    return session.scalar(
+        select(CheckIn).where(CheckIn.user_id == patient.id, CheckIn.uuid == uuid)
+    )
+
+
+def list_checkins(
+    session: Session, patient: User, start: date | None = None, end: date | None = None
+) -> list[CheckIn]:
+    """The patient's check-ins, newest first."""
+    query = select(CheckIn).where(CheckIn.user_id == patient.id)
+    if start:
+        query = query.where(CheckIn.date >= start)
+    if end:
+        query = query.where(CheckIn.date <= end)
+    return list(session.scalars(query.order_by(CheckIn.date.desc(), CheckIn.created_at.desc())))
+
+
+def latest_per_day(checkins: list[CheckIn]) -> dict[date, CheckIn]:
+    """One check-in per date, the most recently saved: the one that counts for that day."""
+    days: dict[date, CheckIn] = {}
+    for checkin in checkins:
+        current = days.get(checkin.date)
+        if current is None or (checkin.created_at, checkin.id) > (current.created_at, current.id):
+            days[checkin.date] = checkin
+    return days
+
+
+def seven_day_average(session: Session, patient: User, day: date) -> float | None:
+    """Mean daily pain over the 7 days before `day`, or None with too few days logged."""
+    before = list_checkins(session, patient, day - timedelta(days=7), day - timedelta(days=1))
+    daily = [c.pain_avg for c in latest_per_day(before).values()]
+    return mean(daily) if len(daily) >= PAIN_JUMP_MIN_DAYS else None
+
+
+def is_pain_jump(average: float | None, pain: int) -> bool:
+    return average is not None and pain >= average + PAIN_JUMP_POINTS
+
+
+def save_checkin(
+    session: Session,
+    patient: User,
+    values: dict,
+    signs: list[str],
+    *,
+    now: datetime,
+    uuid: str | None = None,
+) -> tuple[CheckIn, bool]:
+    """Stores a new check-in and its warning events; (checkin, created).
+
+    Idempotent by (patient, uuid): the same id again returns the stored check-in unchanged,
+    also when two requests race (the unique constraint decides, the loser reads the winner).
+    """
+    uuid = uuid or new_uuid()
+    existing = find_checkin(session, patient, uuid)
+    if existing is not None:
+        return existing, False
+    checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
+    try:
+        with session.begin_nested():
+            session.add(checkin)
+            session.flush()
+    except IntegrityError:
+        existing = find_checkin(session, patient, uuid)
+        if existing is None:
+            raise
+        return existing, False
+    _sync_warning_events(session, patient, checkin, signs, now=now)
+    return checkin, True
+
+
+def update_checkin(
+    session: Session,
+    patient: User,
+    checkin: CheckIn,
+    values: dict,
+    signs: list[str],
+    *,
+    now: datetime,
+) -> CheckIn:
+    for name, value in values.items():
+        setattr(checkin, name, value)
+    checkin.updated_at = now
+    session.flush()
+    _sync_warning_events(session, patient, checkin, signs, now=now)
+    return checkin
+
+
+def delete_checkin(session: Session, checkin: CheckIn) -> None:
+    """Deletes the check-in; its warning events stay as dated events, detached from it."""
+    session.delete(checkin)
+
+
+def ticked_signs(checkin: CheckIn) -> list[str]:
+    return [e.sign for e in checkin.warning_events if not e.computed]
+
+
+def _sync_warning_events(
+    session: Session, patient: User, checkin: CheckIn, signs: list[str], *, now: datetime
+) -> None:
+    """Makes the check-in's events match what was ticked plus what the diary itself shows.
+
+    Events already answered ("called my doctor") are history and are never removed.
+    """
+    wanted = {code for code in signs if code in SIGNS}
+    if is_pain_jump(seven_day_average(session, patient, checkin.date), checkin.pain_avg):
+        wanted.add(PAIN_JUMP.code)
+    current = {event.sign: event for event in checkin.warning_events}
+    for code, event in current.items():
+        if code not in wanted and event.action is None:
+            session.delete(event)
+    for code in wanted - current.keys():
+        sign = ALL_SIGNS[code]
+        session.add(
+            WarningEvent(
+                user_id=patient.id,
+                checkin=checkin,
+                sign=code,
+                tier=sign.tier,
+                computed=code == PAIN_JUMP.code,
+                occurred_at=now,
+            )
+        )
+    session.flush()
+    session.refresh(checkin, ["warning_events"])
+
+
+def record_action(checkin: CheckIn, action: str, *, now: datetime) -> int:
+    """Stores what the patient did about the check-in's warning signs; returns how many."""
+    for event in checkin.warning_events:
+        event.action = action
+        event.action_at = now
+    return len(checkin.warning_events)
