@@ -1,0 +1,453 @@
+"""Appointments: the one set of rules for what a valid appointment is, and saving it safely.
+
+The HTML form and the JSON API both call `parse_appointment`, so a message such as "Please
+enter the date" reads the same everywhere. Saving is idempotent by the client's UUID (per
+patient), and every change goes through a compare-and-set on `version`, so two devices editing
+the same appointment never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import APPOINTMENT_KINDS, TREATMENTS, Appointment, Profile, User
+from ..timezones import local_to_utc, utc_to_local
+
+NOTES_MAX = 2000
+QUESTION_MAX = 300
+QUESTIONS_MAX = 30
+TEXT_LIMITS = {"with_whom": 120, "location": 200, "phone": 40, "notes": NOTES_MAX}
+YEARS_AROUND_TODAY = 20  # a date further away than this is almost surely a typing slip
+
+# The fields a patient fills in; `id`, `version` and `cancelled` travel beside them.
+FIELDS = ("date", "time", "kind", "with_whom", "location", "phone", "notes", "questions")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*(m\.?)?$", re.IGNORECASE)
+_PHONE = re.compile(r"^[0-9+()\-.\s]*$")
+
+Errors = dict[str, list[str]]
+
+
+class StaleVersion(Exception):
+    """The appointment changed (on another device) since the version the client had."""
+
+    def __init__(self, current: Appointment) -> None:
+        super().__init__(f"appointment {current.uuid} is at version {current.version}")
+        self.current = current
+
+
+# --- Reading input ---------------------------------------------------------------------------
+
+
+def canonical_uuid(value: object) -> str | None:
+    """The lower-case hyphenated form of a UUID, or None when `value` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuidlib.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> date | None:
+    text = text.strip()
+    if not _DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_time(text: str) -> time | None:
+    """24-hour "14:30" (what a time input sends), also "2:30 pm" and "14.30" typed by hand."""
+    match = _TIME.match(text.strip())
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2])
+    second = int(match[3] or 0)
+    half = (match[4] or "").lower()
+    if bool(half) != bool(match[5]):
+        return None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute)
+
+
+def split_questions(text: str) -> list[str]:
+    """One question per line; blank lines and list markers people type ("-", "*") dropped."""
+    lines = (line.strip().lstrip("-*•").strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def parse_appointment(data: Mapping[str, object], zone: str, today: date) -> tuple[dict, Errors]:
+    """Checks an appointment as the patient typed it; returns model values and per-field errors.
+
+    `data` holds strings (form posts, JSON) and `questions` as a list of strings or as one text
+    with a question per line. Date and time are wall-clock in `zone`; the values carry
+    `starts_at` in naive UTC. Values are only meaningful when errors is empty.
+    """
+    errors: Errors = {}
+    values: dict = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    def text(name: str) -> str | None:
+        raw = data.get(name)
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            fail(name, "Please send this as text.")
+            return None
+        return raw.strip() or None
+
+    day_text, time_text = text("date"), text("time")
+    day = at = None
+    if day_text is None:
+        if "date" not in errors:
+            fail("date", "Please enter the date of the appointment.")
+    else:
+        day = parse_date(day_text)
+        if day is None:
+            fail("date", "Please enter a real date, for example 2026-11-21.")
+        elif abs((day - today).days) > 366 * YEARS_AROUND_TODAY:
+            fail("date", f"Please check the year: {day.year} seems far away.")
+            day = None
+    if time_text is None:
+        if "time" not in errors:
+            fail("time", "Please enter the time of the appointment, for example 14:30.")
+    else:
+        at = parse_time(time_text)
+        if at is None:
+            fail("time", "Please enter a time like 14:30 or 2:30 pm.")
+    if day and at:
+        values["starts_at"] = local_to_utc(day, at, zone)
+
+    kind = text("kind")
+    if kind is None:
+        if "kind" not in errors:
+            fail("kind", "Please choose what kind of appointment this is.")
+    elif kind not in APPOINTMENT_KINDS:
+        fail("kind", "Please choose one of the kinds in the list.")
+    else:
+        values["kind"] = kind
+
+    for name, limit in TEXT_LIMITS.items():
+        value = text(name)
+        if value is not None and len(value) > limit:
+            fail(
+                name,
+                f"Please keep this to {limit:,} characters or fewer (it has {len(value):,}).",
+            )
+        values[name] = value
+    if values.get("phone") and not _PHONE.match(values["phone"]):
+        fail("phone", "Please use only numbers, spaces and + ( ) - in the phone number.")
+    elif values.get("phone") and not re.search(r"\d", values["phone"]):
+        fail("phone", "Please enter the phone number with its digits.")
+
+    values["questions"] = _parse_questions(data.get("questions"), fail)
+    return values, errors
+
+
+def _parse_questions(raw: object, fail) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        questions = split_questions(raw)
+    elif isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        questions = [item.strip() for item in raw if item.strip()]
+    else:
+        fail("questions", "Please send the questions as a list of texts.")
+        return []
+    if len(questions) > QUESTIONS_MAX:
+        fail("questions", f"Please keep it to {QUESTIONS_MAX} questions or fewer.")
+    too_long = [n for n, q in enumerate(questions, 1) if len(q) > QUESTION_MAX]
+    if too_long:
+        fail(
+            "questions",
+            f"Question {too_long[0]} is long. Please keep each question to "
+            f"{QUESTION_MAX} characters or fewer.",
+        )
+    return questions
+
+
+def appointment_input(appointment: Appointment, zone: str) -> dict:
+    """An appointment in the shape `parse_appointment` reads (local date and time as text)."""
+    local = utc_to_local(appointment.starts_at, zone)
+    return {
+        "date": local.date().isoformat(),
+        "time": f"{local:%H:%M}",
+        "kind": appointment.kind,
+        "with_whom": appointment.with_whom,
+        "location": appointment.location,
+        "phone": appointment.phone,
+        "notes": appointment.notes,
+        "questions": list(appointment.questions or []),
+    }
+
+
+# --- Reading the database --------------------------------------------------------------------
+
+
+def find_appointment(session: Session, patient: User, uuid: str) -> Appointment | None:
+    """The patient's own appointment with this client id; another patient's never matches."""
+    key = canonical_uuid(uuid)
+    if key is None:
+        return None
+    return session.scalar(
+        select(Appointment).where(Appointment.user_id == patient.id, Appointment.uuid == key)
+    )
+
+
+def list_appointments(
+    session: Session,
+    patient: User,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_cancelled: bool = True,
+) -> list[Appointment]:
+    """The patient's appointments, earliest first; `start` inclusive, `end` exclusive (UTC)."""
+    query = select(Appointment).where(Appointment.user_id == patient.id)
+    if start is not None:
+        query = query.where(Appointment.starts_at >= start)
+    if end is not None:
+        query = query.where(Appointment.starts_at < end)
+    if not include_cancelled:
+        query = query.where(Appointment.cancelled_at.is_(None))
+    return list(session.scalars(query.order_by(Appointment.starts_at, Appointment.id)))
+
+
+@dataclass
+class AppointmentLists:
+    upcoming: list[Appointment] = field(default_factory=list)
+    past: list[Appointment] = field(default_factory=list)
+    cancelled: list[Appointment] = field(default_factory=list)
+
+
+def appointment_lists(session: Session, patient: User, now: datetime) -> AppointmentLists:
+    """Upcoming (soonest first), past (latest first) and cancelled appointments.
+
+    An appointment stays "upcoming" for the whole of its day in the patient's zone, so one
+    that is running late this morning is not filed under "past".
+    """
+    start_of_today = local_to_utc(patient.today(now), time(0, 0), patient.timezone)
+    lists = AppointmentLists()
+    for appointment in list_appointments(session, patient):
+        if appointment.cancelled:
+            lists.cancelled.append(appointment)
+        elif appointment.starts_at >= start_of_today:
+            lists.upcoming.append(appointment)
+        else:
+            lists.past.append(appointment)
+    lists.past.reverse()
+    return lists
+
+
+def next_appointment(session: Session, patient: User, now: datetime) -> Appointment | None:
+    """The next appointment that is not cancelled (for the home screen and reminders)."""
+    return session.scalar(
+        select(Appointment)
+        .where(
+            Appointment.user_id == patient.id,
+            Appointment.cancelled_at.is_(None),
+            Appointment.starts_at >= now,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+
+
+# --- Changing the database -------------------------------------------------------------------
+
+
+def create_appointment(
+    session: Session, patient: User, uuid: str, values: dict
+) -> tuple[Appointment, bool]:
+    """Adds the appointment unless this patient already has one with `uuid`.
+
+    Returns (appointment, created). Sending the same UUID again returns the stored appointment
+    unchanged, which is what makes a retried or double-submitted form safe. Another patient's
+    use of the same UUID is irrelevant: UUIDs are unique per patient.
+    """
+    existing = find_appointment(session, patient, uuid)
+    if existing is not None:
+        return existing, False
+    appointment = Appointment(user_id=patient.id, uuid=canonical_uuid(uuid), version=1, **values)
+    session.add(appointment)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same UUID committed by a concurrent request (another worker) a moment ago.
+        session.rollback()
+        existing = find_appointment(session, patient, uuid)
+        if existing is None:
+            raise
+        return existing, False
+    return appointment, True
+
+
+def _change(
+    session: Session, appointment: Appointment, expected_version: int, now: datetime, **values
+) -> Appointment:
+    """Applies `values` only if the stored version is still `expected_version`; bumps it.
+
+    The check is part of the UPDATE statement itself, so it also holds between two workers.
+    """
+    if appointment.version != expected_version:
+        raise StaleVersion(appointment)
+    result = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(appointment)
+    if result.rowcount != 1:
+        raise StaleVersion(appointment)
+    return appointment
+
+
+def update_appointment(
+    session: Session, appointment: Appointment, values: dict, version: int, now: datetime
+) -> Appointment:
+    """Saves the patient's changes; raises StaleVersion when `version` is not the stored one."""
+    return _change(session, appointment, version, now, **values)
+
+
+def cancel_appointment(
+    session: Session, appointment: Appointment, now: datetime, version: int | None = None
+) -> Appointment:
+    """Marks the appointment cancelled; the row stays (it belongs in the history and report).
+
+    Cancelling twice changes nothing the second time.
+    """
+    if appointment.cancelled:
+        return appointment
+    expected = appointment.version if version is None else version
+    return _change(session, appointment, expected, now, cancelled_at=now)
+
+
+def restore_appointment(
+    session: Session, appointment: Appointment, now: datetime, version: int | None = None
+) -> Appointment:
+    """Undoes a cancellation made by mistake."""
+    if not appointment.cancelled:
+        return appointment
+    expected = appointment.version if version is None else version
+    return _change(session, appointment, expected, now, cancelled_at=None)
+
+
+# --- Showing ---------------------------------------------------------------------------------
+
+
+def _utc_iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
+def appointment_json(appointment: Appointment, zone: str) -> dict:
+    """The API's representation: local date and time in the patient's zone, instants in UTC."""
+    local = appointment_input(appointment, zone)
+    return {
+        "id": appointment.uuid,
+        "version": appointment.version,
+        "date": local["date"],
+        "time": local["time"],
+        "starts_at": _utc_iso(appointment.starts_at),
+        "kind": appointment.kind,
+        "with_whom": appointment.with_whom,
+        "location": appointment.location,
+        "phone": appointment.phone,
+        "notes": appointment.notes,
+        "questions": local["questions"],
+        "cancelled": appointment.cancelled,
+        "cancelled_at": _utc_iso(appointment.cancelled_at),
+        "created_at": _utc_iso(appointment.created_at),
+        "updated_at": _utc_iso(appointment.updated_at),
+    }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A follow-up visit that usually happens (CLINICAL.md section 6), to prompt the patient."""
+
+    title: str
+    when: str
+    kind: str
+    day: date | None = None  # pre-fills the new-appointment form when it is still ahead
+
+
+def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestion]:
+    """Follow-ups that usually come next, from the profile's treatment and dates.
+
+    These are prompts, not advice: the page says the doctor's office decides.
+    """
+    suggestions: list[Suggestion] = []
+    if profile is None:
+        return suggestions
+    procedure = profile.procedure_date
+    treated = profile.treatment in ("kyphoplasty", "vertebroplasty")
+    if treated and procedure:
+        first, last = procedure + timedelta(days=10), procedure + timedelta(days=14)
+        if last >= today:
+            name = TREATMENTS[profile.treatment].lower()
+            suggestions.append(
+                Suggestion(
+                    "A check of the wound and your pain",
+                    f"10 to 14 days after your {name}: between {_day(first)} and {_day(last)}",
+                    "spine",
+                    max(first, today),
+                )
+            )
+    start = profile.start_date
+    since = "procedure" if treated and procedure else "fracture"
+    if start:
+        for weeks, title, kind in (
+            (6, "A review of your pain and how you move", "spine"),
+            (13, "A check on your back: if pain is still strong, what to do next", "spine"),
+        ):
+            target = start + timedelta(weeks=weeks)
+            if target >= today - timedelta(days=7):
+                label = f"About {weeks} weeks" if weeks == 6 else "About 3 months"
+                suggestions.append(
+                    Suggestion(
+                        title,
+                        f"{label} after your {since}: around {_day(target)}",
+                        kind,
+                        target if target >= today else None,
+                    )
+                )
+    fracture = profile.fracture_date
+    if fracture and (profile.last_dexa_date is None or profile.last_dexa_date < fracture):
+        suggestions.append(
+            Suggestion(
+                "A bone density (DEXA) scan and a talk about osteoporosis medicine",
+                "After a fracture like yours, usually in the first months",
+                "bone_density",
+            )
+        )
+    suggestions.append(
+        Suggestion(
+            "A yearly check: your height, any falls and your osteoporosis medicine",
+            "Every year",
+            "primary_care",
+        )
+    )
+    return suggestions
+
+
+def _day(value: date) -> str:
+    return f"{value:%A} {value.day} {value:%B}"
