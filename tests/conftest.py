@@ -6,6 +6,7 @@ import itertools
 from datetime import date
 
 import pytest
+from flask import g
 
 from pwa import create_app
 from pwa.auth.services import create_user
@@ -23,9 +24,19 @@ def config_for(tmp_path, **overrides) -> type[TestConfig]:
     return type("PerTestConfig", (TestConfig,), fields)
 
 
+def forget_user_between_requests(app) -> None:
+    """Tests hold one app context open, which Flask reuses for every request in it; clear the
+    signed-in user per request so one client's sign-in never leaks into another's request."""
+
+    @app.before_request
+    def _forget_user():
+        g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app(config_for(tmp_path))
+    forget_user_between_requests(app)
     with app.app_context():
         _db.create_all()
         yield app

@@ -10,7 +10,13 @@ from pwa import create_app
 from pwa.extensions import db as _db
 from pwa.models import CheckIn
 
-from .conftest import PASSWORD, config_for, make_checkin, make_patient
+from .conftest import (
+    PASSWORD,
+    config_for,
+    forget_user_between_requests,
+    make_checkin,
+    make_patient,
+)
 
 
 def entry(patient, **overrides) -> dict:
@@ -108,6 +114,7 @@ class TestWithCsrf:
     @pytest.fixture
     def app(self, tmp_path):
         app = create_app(config_for(tmp_path, WTF_CSRF_ENABLED=True))
+        forget_user_between_requests(app)
         with app.app_context():
             _db.create_all()
             yield app

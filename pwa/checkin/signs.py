@@ -1,4 +1,4 @@
-"""The warning signs of CLINICAL.md section 4, in three tiers, and what each tier tells the patient."""
+"""The warning signs of CLINICAL.md section 4, in three tiers, and what each tier says."""
 
 from dataclasses import dataclass
 

@@ -13,7 +13,7 @@ def index():
         return render_template("main/welcome.html")
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
-    return render_template("main/home.html", summary=home_summary(current_user))
+    return render_template("main/home.html", summary=home_summary(db.session, current_user))
 
 
 @bp.get("/healthz")

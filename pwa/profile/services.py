@@ -26,7 +26,9 @@ def profile_form_data(profile: Profile | None) -> dict:
 
 def save_profile(patient: User, data: dict) -> Profile:
     """Stores the submitted fields; blanks become None so "not known" stays distinguishable."""
-    profile = patient.profile or Profile(user=patient)
+    if patient.profile is None:
+        patient.profile = Profile()
+    profile = patient.profile
     for name in FIELDS:
         value = data.get(name)
         if name in TRI_FIELDS:
