@@ -1,1 +1,48 @@
-from . import bp  # noqa: F401
+"""The education library: public pages, no sign-in, rendered from the cached library."""
+
+from flask import render_template, request
+
+from . import bp
+from .library import TOPICS, get_library
+from .services import search_library
+
+MAX_QUERY = 200
+
+
+@bp.get("/")
+def index():
+    library = get_library()
+    return render_template("learn/index.html", groups=library.by_topic(), library=library)
+
+
+@bp.get("/search")
+def search():
+    """The search form without JavaScript; static/js/search.js gives the same answers offline."""
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
+    results = search_library(query) if query else []
+    return render_template("learn/search.html", query=query, results=results)
+
+
+@bp.get("/glossary")
+def glossary():
+    library = get_library()
+    if library.glossary is None:
+        return render_template("learn/not_found.html"), 404
+    return render_template("learn/glossary.html", page=library.glossary, library=library)
+
+
+@bp.get("/<slug>")
+def article(slug: str):
+    library = get_library()
+    page = library.get(slug)
+    if page is None:
+        return render_template("learn/not_found.html"), 404
+    previous, following = library.neighbours(page)
+    return render_template(
+        "learn/article.html",
+        page=page,
+        topic_label=TOPICS[page.topic],
+        related=library.related(page),
+        previous=previous,
+        following=following,
+    )

