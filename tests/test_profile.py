@@ -11,9 +11,11 @@ def test_profile_saves_every_field(client, app, auth, db):
     response = client.post(
         "/profile",
         data={
-            "fracture_levels": "t12 l1", "fracture_date": "2026-09-01", "fracture_cause": "cough_sneeze",
+            "fracture_levels": "t12 l1", "fracture_date": "2026-09-01",
+            "fracture_cause": "cough_sneeze",
             "treatment": "kyphoplasty", "procedure_date": "2026-09-10", "procedure_levels": "T12",
-            "brace_prescribed": "yes", "osteoporosis_diagnosed": "", "osteoporosis_medicine": "Alendronate",
+            "brace_prescribed": "yes", "osteoporosis_diagnosed": "",
+            "osteoporosis_medicine": "Alendronate",
             "osteoporosis_medicine_start": "2026-09-20", "last_dexa_date": "2025-05-01",
             "doctor_name": "Dr Rivera", "clinic_phone": "+1 (555) 010-2000",
             "emergency_contact_name": "Maria", "emergency_contact_phone": "555 010 3000",
@@ -32,7 +34,8 @@ def test_profile_saves_every_field(client, app, auth, db):
 def test_profile_errors_sit_next_to_the_field_and_keep_the_rest(client, signed_in):
     html = client.post(
         "/profile",
-        data={"fracture_levels": "T13", "fracture_date": "2026-09-05", "procedure_date": "2026-09-01",
+        data={"fracture_levels": "T13", "fracture_date": "2026-09-05",
+              "procedure_date": "2026-09-01",
               "clinic_phone": "call me", "doctor_name": "Dr Rivera"},
     ).get_data(as_text=True)  # fmt: skip
     assert 'id="fracture_levels-error"' in html and "T13 is not a spine level" in html
