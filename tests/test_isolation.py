@@ -1,0 +1,120 @@
+"""Each patient sees only their own data, on every route, HTML and API.
+
+The route list comes from the app's URL map, so a route added later is covered too: any rule
+taking a record's id is requested by another patient, with every method, and must answer 404.
+"""
+
+import re
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from pwa.models import Appointment, CheckIn
+
+from .conftest import PASSWORD, make_checkin, make_patient
+
+SECRET = "Alice's private note 7f3a"
+# Which record a URL parameter names, by blueprint and path.
+RECORD_OF = {
+    "checkin": "checkin",
+    "api./api/v1/entries": "checkin",
+    "appointments": "appointment",
+    "api./api/v1/appointments": "appointment",
+}
+PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
+
+
+def record_kind(rule) -> str | None:
+    blueprint = rule.endpoint.split(".")[0]
+    for key, kind in RECORD_OF.items():
+        if (
+            key == blueprint
+            or rule.endpoint.startswith("api.")
+            and key.startswith("api.")
+            and (rule.rule.startswith(key.split(".", 1)[1]))
+        ):
+            return kind
+    return None
+
+
+@pytest.fixture
+def alice_and_bob(app, client, db):
+    alice = make_patient(email="alice@example.com")
+    bob = make_patient(email="bob@example.com")
+    checkin = make_checkin(alice, notes=SECRET)
+    appointment = Appointment(
+        user_id=alice.id, starts_at=datetime(2030, 1, 2, 15), kind="spine",
+        with_whom="Dr Secret", notes=SECRET, questions=[SECRET],
+    )  # fmt: skip
+    db.session.add(appointment)
+    db.session.commit()
+    client.post("/login", data={"email": bob.email, "password": PASSWORD})
+    return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob}
+
+
+def test_every_route_with_a_record_id_answers_404_to_another_patient(
+    app, client, alice_and_bob, db
+):
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint in PUBLIC_PARAMETER_ROUTES:
+            continue
+        kind = record_kind(rule)
+        assert kind, f"{rule.rule} takes an id but the isolation test does not know its record"
+        path = re.sub(r"<[^>]+>", alice_and_bob[kind], rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, json={} if "/api/" in path else None)
+            assert response.status_code == 404, (method, path, response.status_code)
+            assert SECRET not in response.get_data(as_text=True)
+            checked.append((method, rule.rule))
+    assert len(checked) >= 10
+    assert db.session.scalar(select(CheckIn.notes)) == SECRET  # untouched
+    assert db.session.scalar(select(Appointment.cancelled_at)) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/history", "/appointments", "/api/v1/entries", "/api/v1/appointments", "/report"],
+)
+def test_lists_and_summaries_never_show_another_patients_records(client, alice_and_bob, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert SECRET not in body and "Dr Secret" not in body
+
+
+def test_the_report_pdf_of_another_patient_cannot_be_had(client, alice_and_bob):
+    response = client.get("/report.pdf")
+    assert SECRET.encode() not in response.data
+
+
+def test_a_uuid_used_by_one_patient_neither_overwrites_nor_reveals_it_for_another(
+    client, alice_and_bob, db
+):
+    bob = alice_and_bob["bob"]
+    body = {"id": alice_and_bob["checkin"], "date": bob.today().isoformat(), "pain": 2}
+    response = client.post("/api/v1/entries", json=body)
+    assert response.status_code == 201  # Bob's own new record
+    assert SECRET not in response.get_data(as_text=True) and response.json["pain"] == 2
+    rows = db.session.scalars(select(CheckIn).order_by(CheckIn.id)).all()
+    assert [(r.user_id, r.pain_avg, r.notes) for r in rows] == [
+        (alice_and_bob["alice"].id, 5, SECRET),
+        (bob.id, 2, None),
+    ]
+    appointment = {"id": alice_and_bob["appointment"], "date": "2031-03-04", "time": "10:00",
+                   "kind": "other"}  # fmt: skip
+    response = client.post("/api/v1/appointments", json=appointment)
+    assert response.status_code == 201 and "Dr Secret" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 2
+
+
+def test_html_form_reusing_another_patients_uuid_creates_a_separate_checkin(
+    client, alice_and_bob, db
+):
+    bob = alice_and_bob["bob"]
+    form = {"id": alice_and_bob["checkin"], "date": bob.today().isoformat(), "pain": "1"}
+    response = client.post("/checkin", data=form)
+    done = client.get(response.location).get_data(as_text=True)
+    assert SECRET not in done
+    assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 2
