@@ -1,1 +1,24 @@
 // Upright: small progressive enhancements. Every page works without this file.
+// Loads the outbox (./sync-core.js puts it on self.UprightSync), registers the service worker,
+// then wires the offline forms, the install button, the update banner and the offline copy of
+// the appointments.
+import './sync-core.js';
+import { startOutbox } from './offline-forms.js';
+import { startInstall } from './install.js';
+import { startUpdates } from './update.js';
+import { startAppointmentsCopy } from './appointments-copy.js';
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return null;
+  try {
+    return await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  } catch (error) {
+    return null; // the site still works, only not offline
+  }
+}
+
+const registration = registerWorker();
+startOutbox();
+startInstall();
+startAppointmentsCopy();
+registration.then(startUpdates);

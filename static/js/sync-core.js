@@ -1,0 +1,277 @@
+/* The offline outbox: IndexedDB storage and the one sender, shared by pages and the worker.
+ *
+ * A plain script with no import/export so that both the service worker (importScripts) and
+ * the pages (import './sync-core.js') can load it; it puts its API on self.UprightSync.
+ *
+ * Rules (DESIGN.md: nothing the patient entered is ever lost):
+ * - every entry carries its client UUID, so sending it twice saves it once on the server;
+ * - an entry leaves the outbox only on a 2xx JSON answer from the API; a network error, a
+ *   5xx, a 401/403, or a sign-in page answered instead of JSON keeps it;
+ * - a fresh CSRF token is fetched before each round, so a phone offline for days still syncs;
+ * - entries are sent only into the account that made them (a shared phone stays private);
+ * - one sender at a time across tabs and the worker (Web Locks), oldest entry first.
+ */
+(function (scope) {
+  'use strict';
+
+  const DB_NAME = 'upright';
+  const DB_VERSION = 1;
+  const OUTBOX = 'outbox';
+  const META = 'meta';
+  const APPOINTMENTS = 'appointments';
+  const SYNC_TAG = 'upright-outbox';
+  const LOCK = 'upright-outbox';
+  const CHANNEL = 'upright-sync';
+  const LIST_FIELDS = new Set(['locations', 'warning_signs']);
+  const INTEGER_FIELD = /^(pain|pain_worst|pain_activity|minutes_walked|brace_hours|version|[a-z_]+_doses)$/;
+  const SKIPPED_FIELDS = new Set(['csrf_token', 'submit']);
+
+  let dbPromise = null;
+
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const request = indexedDB.open(DB_NAME, DB_VERSION);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          db.createObjectStore(OUTBOX, { keyPath: 'seq', autoIncrement: true });
+          db.createObjectStore(META);
+          db.createObjectStore(APPOINTMENTS, { keyPath: 'id' });
+        };
+        request.onsuccess = () => {
+          const db = request.result;
+          db.onversionchange = () => { db.close(); dbPromise = null; };
+          resolve(db);
+        };
+        request.onerror = () => { dbPromise = null; reject(request.error); };
+      });
+    }
+    return dbPromise;
+  }
+
+  // One transaction, resolved when it commits (so a deletion is durable before we go on).
+  async function tx(stores, mode, work) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction(stores, mode);
+      let result;
+      transaction.oncomplete = () => resolve(result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+      const request = work(transaction);
+      if (request) request.onsuccess = () => { result = request.result; };
+    });
+  }
+
+  const getAll = (store) => tx([store], 'readonly', (t) => t.objectStore(store).getAll());
+  const getMeta = (key) => tx([META], 'readonly', (t) => t.objectStore(META).get(key));
+  const setMeta = (key, value) => tx([META], 'readwrite', (t) => t.objectStore(META).put(value, key));
+  const deleteEntry = (seq) => tx([OUTBOX], 'readwrite', (t) => t.objectStore(OUTBOX).delete(seq));
+  const putEntry = (entry) => tx([OUTBOX], 'readwrite', (t) => t.objectStore(OUTBOX).put(entry));
+
+  function uuid() {
+    if (scope.crypto && scope.crypto.randomUUID) return scope.crypto.randomUUID();
+    const b = scope.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // Form fields -> the API's JSON: the API takes the form's own field names.
+  function bodyFromPairs(pairs, listFields) {
+    const lists = new Set([...LIST_FIELDS, ...(listFields || [])]);
+    const body = {};
+    for (const [name, raw] of pairs) {
+      if (SKIPPED_FIELDS.has(name)) continue;
+      const value = typeof raw === 'string' ? raw.trim() : raw;
+      if (lists.has(name)) {
+        (body[name] = body[name] || []).push(value);
+      } else if (value !== '') {
+        body[name] = INTEGER_FIELD.test(name) && /^-?\d+$/.test(value) ? Number(value) : value;
+      }
+    }
+    return body;
+  }
+
+  // Where and how an outbox entry is sent.
+  function requestFor(entry) {
+    if (entry.kind === 'entries') return { method: 'POST', url: '/api/v1/entries' };
+    const id = encodeURIComponent(entry.body.id);
+    if (entry.op === 'delete') return { method: 'DELETE', url: `/api/v1/appointments/${id}` };
+    if (entry.op === 'update') return { method: 'PUT', url: `/api/v1/appointments/${id}` };
+    return { method: 'POST', url: '/api/v1/appointments' };
+  }
+
+  async function enqueue(kind, body, options) {
+    const opts = options || {};
+    const entry = {
+      kind,
+      op: opts.op || (kind === 'appointments' && body.version ? 'update' : 'create'),
+      body: { ...body, id: body.id || uuid() },
+      owner: (await getMeta('account')) || null,
+      created: Date.now(),
+      state: 'waiting',
+    };
+    await putEntry(entry);
+    await registerBackgroundSync();
+    announce(await status());
+    return entry;
+  }
+
+  function enqueueFormPairs(kind, pairs, options) {
+    return enqueue(kind, bodyFromPairs(pairs, options && options.listFields), options);
+  }
+
+  async function registerBackgroundSync() {
+    try {
+      const registration = scope.registration
+        || (scope.navigator.serviceWorker && await scope.navigator.serviceWorker.getRegistration());
+      if (registration && registration.sync) await registration.sync.register(SYNC_TAG);
+    } catch (error) { /* no Background Sync here: page load, online and focus still send */ }
+  }
+
+  async function status(extra) {
+    const entries = await getAll(OUTBOX);
+    return {
+      type: 'status',
+      waiting: entries.filter((e) => e.state === 'waiting').length,
+      problems: entries.filter((e) => e.state !== 'waiting').map((e) => ({
+        seq: e.seq, kind: e.kind, date: e.body.date, errors: e.errors || null, state: e.state,
+      })),
+      ...extra,
+    };
+  }
+
+  function announce(message) {
+    try {
+      const channel = new BroadcastChannel(CHANNEL);
+      channel.postMessage(message);
+      channel.close();
+    } catch (error) { /* no BroadcastChannel: this tab still updates itself */ }
+    return message;
+  }
+
+  function isJson(response) {
+    return (response.headers.get('content-type') || '').includes('application/json');
+  }
+
+  // A 2xx that is really the API's answer: not a sign-in page reached through a redirect.
+  function accepted(response) {
+    return response.ok && !response.redirected && response.type !== 'opaqueredirect'
+      && (response.status === 204 || isJson(response));
+  }
+
+  async function fetchSession() {
+    const response = await fetch('/offline/session', {
+      credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' },
+    });
+    if (!response.ok || response.redirected || !isJson(response)) {
+      throw new Error(`session check answered ${response.status}`);
+    }
+    return response.json();
+  }
+
+  function send(entry, token) {
+    const { method, url } = requestFor(entry);
+    return fetch(url, {
+      method,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': token },
+      body: method === 'DELETE' ? undefined : JSON.stringify(entry.body),
+    });
+  }
+
+  function withLock(work) {
+    const locks = scope.navigator && scope.navigator.locks;
+    return locks ? locks.request(LOCK, work) : work();
+  }
+
+  async function flush(options) {
+    const reason = (options && options.reason) || 'manual';
+    return withLock(async () => {
+      const waiting = (await getAll(OUTBOX)).filter((e) => e.state === 'waiting');
+      if (!waiting.length) return announce(await status({ state: 'idle', sent: 0, reason }));
+      let session;
+      try {
+        session = await fetchSession();
+      } catch (error) {
+        return announce(await status({ state: 'offline', sent: 0, reason }));
+      }
+      if (!session.signed_in) return announce(await status({ state: 'signed-out', sent: 0, reason }));
+      await setMeta('account', session.account);
+
+      let token = session.csrf_token;
+      let sent = 0;
+      let state = 'done';
+      for (const entry of waiting) {
+        if (entry.owner && entry.owner !== session.account) continue; // waits for its owner
+        let response;
+        try {
+          response = await send(entry, token);
+          if (response.status === 400 && isJson(response)) {
+            const answer = await response.clone().json();
+            if (answer.error === 'csrf') { // token rotated meanwhile: fetch a new one, once
+              token = (await fetchSession()).csrf_token;
+              response = await send(entry, token);
+            }
+          }
+        } catch (error) {
+          state = 'offline';
+          break;
+        }
+        if (accepted(response)) {
+          await deleteEntry(entry.seq);
+          sent += 1;
+        } else if (response.status === 401 || response.status === 403 || response.redirected
+                   || response.type === 'opaqueredirect' || (response.ok && !isJson(response))) {
+          state = 'signed-out';
+          break;
+        } else if (response.status >= 500 || response.status === 429 || !isJson(response)) {
+          state = 'server-error';
+          break;
+        } else {
+          // 4xx with field errors (422), a stale version (409)...: sending again will not
+          // help. It stays on the phone, set aside and shown to the patient.
+          let errors = null;
+          try { errors = await response.json(); } catch (error) { /* keep null */ }
+          await putEntry({ ...entry, state: response.status === 409 ? 'conflict' : 'rejected',
+                           status: response.status, errors });
+        }
+      }
+      return announce(await status({ state, sent, reason }));
+    });
+  }
+
+  // Upcoming appointments: a copy that lives only on this device, cleared at sign-out.
+  async function saveAppointments(list) {
+    await tx([APPOINTMENTS], 'readwrite', (t) => {
+      const store = t.objectStore(APPOINTMENTS);
+      store.clear();
+      for (const item of list) store.put(item);
+    });
+    await setMeta('appointmentsSavedAt', Date.now());
+  }
+
+  const readAppointments = () => getAll(APPOINTMENTS);
+
+  async function forgetDevice() {
+    // Sign-out: the appointments copy goes; the outbox stays for its owner's next sign-in.
+    await tx([APPOINTMENTS, META], 'readwrite', (t) => {
+      t.objectStore(APPOINTMENTS).clear();
+      t.objectStore(META).delete('appointmentsSavedAt');
+      t.objectStore(META).delete('account');
+    });
+  }
+
+  async function discard(seq) {
+    await deleteEntry(seq);
+    announce(await status());
+  }
+
+  scope.UprightSync = {
+    SYNC_TAG, CHANNEL, uuid, bodyFromPairs, enqueue, enqueueFormPairs, flush, status, discard,
+    getMeta, setMeta, saveAppointments, outboxEntries: () => getAll(OUTBOX), readAppointments, forgetDevice, accepted,
+  };
+}(self));
