@@ -169,7 +169,7 @@ def _parse_questions(raw: object, fail) -> list[str]:
     if isinstance(raw, str):
         questions = split_questions(raw)
     elif isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-        questions = [item.strip() for item in raw if item.strip()]
+        questions = [question for item in raw for question in split_questions(item)]
     else:
         fail("questions", "Please send the questions as a list of texts.")
         return []
