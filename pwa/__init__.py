@@ -26,6 +26,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_context(app)
+    register_security_headers(app)
     register_commands(app)
     register_scheduler(app)
     return app
@@ -101,6 +102,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     from .templating import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from .security import register
 
     register(app)
 
