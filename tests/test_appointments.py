@@ -360,3 +360,40 @@ def test_parse_catches_a_year_typed_wrongly():
         {"date": "2206-03-04", "time": "10:00", "kind": "other"}, "UTC", date(2026, 11, 21)
     )
     assert "Please check the year" in errors["date"][0]
+
+
+def test_a_duplicate_committed_by_another_worker_meanwhile_is_returned_not_doubled(
+    app, db, monkeypatch
+):
+    from pwa.appointments import services
+
+    patient = make_patient()
+    existing = make_appointment(patient)
+    real_find = services.find_appointment
+    calls = []
+
+    def find_missing_first_time(session, who, uuid):
+        calls.append(uuid)  # the first look happens before the other worker's commit
+        return None if len(calls) == 1 else real_find(session, who, uuid)
+
+    monkeypatch.setattr(services, "find_appointment", find_missing_first_time)
+    values = {"starts_at": datetime(2030, 1, 1, 12), "kind": "other"}
+    found, created = services.create_appointment(db.session, patient, existing.uuid, values)
+    assert (found.id, created) == (existing.id, False) and count(db) == 1
+
+
+def test_the_version_check_is_in_the_update_itself_so_a_stale_copy_cannot_win(app, db):
+    from sqlalchemy import text
+
+    from pwa.appointments.services import StaleVersion, update_appointment
+
+    appointment = make_appointment(make_patient(), with_whom="First")
+    # Another worker saves version 2 while this one still holds version 1 in memory.
+    db.session.execute(
+        text("UPDATE appointments SET version = 2, with_whom = 'Other' WHERE id = :id"),
+        {"id": appointment.id},
+    )
+    assert appointment.version == 1
+    with pytest.raises(StaleVersion) as stale:
+        update_appointment(db.session, appointment, {"with_whom": "Mine"}, 1, utcnow())
+    assert (stale.value.current.version, stale.value.current.with_whom) == (2, "Other")
