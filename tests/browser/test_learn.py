@@ -1,0 +1,82 @@
+"""The education library in real Chromium: accessible, searchable offline, readable when zoomed."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from pwa.learn.library import get_library
+from pwa.learn.search import load_index, search
+
+from ..test_learn import body_only_word
+from .conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/learn/", "/learn/kyphoplasty", "/learn/glossary", "/learn/search?q=brace"]
+
+
+def test_library_index_article_and_glossary_have_no_axe_violations(page, live_server):
+    for path in PAGES:
+        page.goto(live_server.url + path)
+        assert axe_violations(page) == [], path
+
+
+def test_search_box_finds_an_article_by_a_body_word_as_you_type_and_offline(
+    page, context, live_server
+):
+    word, expected = body_only_word(load_index())
+    searches: list[int] = []  # requests for the server-side search page
+    page.on("request", lambda req: urlsplit(req.url).path == "/learn/search" and searches.append(1))
+    page.goto(f"{live_server.url}/learn/")
+    box = page.get_by_label("Search the library")
+
+    box.fill(word)
+    results = page.locator("[data-search-list] a")
+    results.first.wait_for()
+    assert results.all_inner_texts() == [expected["title"]]
+    assert page.locator("[data-search-count]").inner_text().startswith("1 page found")
+
+    # With the index loaded, searching needs no connection, and submitting stays on the page.
+    context.set_offline(True)
+    box.fill("cement")
+    box.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('[data-search-count]').textContent.includes('cement')"
+    )
+    assert get_library().get("kyphoplasty").title in results.all_inner_texts()
+    context.set_offline(False)
+    assert searches == []
+    assert page.url == f"{live_server.url}/learn/"
+
+
+def test_browser_search_gives_the_same_answers_as_the_server(page, live_server):
+    queries = ["brace", "kypho", "Bones", "x-ray", "cement leak", "driving car", "the", "zebra"]
+    page.goto(f"{live_server.url}/learn/")
+    in_browser = page.evaluate(
+        """async (queries) => {
+            const { search } = await import('/static/js/search.js');
+            const index = await (await fetch('/static/learn/search-index.json')).json();
+            return queries.map((q) => search(index, q).map((p) => p.slug));
+        }""",
+        queries,
+    )
+    index = load_index()
+    assert in_browser == [[p["slug"] for p in search(index, q)] for q in queries]
+
+
+def test_text_at_200_percent_does_not_scroll_sideways_on_a_360px_phone(page, live_server):
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ["/learn/kyphoplasty", "/learn/", "/learn/glossary", "/learn/search?q=brace"]:
+        page.goto(live_server.url + path)
+        widths = page.evaluate(
+            """() => {
+                const root = document.documentElement;
+                const size = parseFloat(getComputedStyle(root).fontSize);
+                root.style.fontSize = `${size * 2}px`;
+                const enlarged = parseFloat(getComputedStyle(root).fontSize);
+                return [root.scrollWidth, root.clientWidth, enlarged];
+            }"""
+        )
+        scroll_width, client_width, font_size = widths
+        assert font_size >= 36, path
+        assert scroll_width <= client_width, f"{path}: {scroll_width}px wide in {client_width}px"
