@@ -59,6 +59,8 @@ class Config:
     MAIL_SENDER = _env("MAIL_SENDER", "Upright <reminders@localhost>")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:reminders@localhost")
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
+    VAPID_PRIVATE_KEY_FILE = _env("VAPID_PRIVATE_KEY_FILE")  # default: instance/vapid_private.pem
+    REMINDERS_INTERVAL_SECONDS = int(_env("REMINDERS_INTERVAL_SECONDS", "30") or 30)
 
 
 class TestConfig(Config):

@@ -255,3 +255,168 @@ APPOINTMENT_KINDS = {
     "physical_therapy": "Physical therapy",
     "other": "Other",
 }
+
+
+# Reminders -----------------------------------------------------------------------------------
+# One row per thing that reminds (the daily check-in, each medicine, each appointment), with the
+# next occurrence precomputed in UTC: the scheduler asks the index on `next_due_at` what is due
+# instead of walking every schedule. Each delivery is a row under a unique key (reminder,
+# occurrence, channel) inserted and committed before sending, so nothing is sent twice.
+
+from datetime import time  # noqa: E402
+
+REMINDER_KINDS = {
+    "checkin": "Daily check-in",
+    "appointment": "Appointment",
+    "medicine": "Medicine",
+}
+MEDICINE_FREQUENCIES = {
+    "daily": "Every day",
+    "weekly": "On chosen days of the week",
+    "monthly": "Once a month",
+    "every_n_months": "Every few months",
+    "yearly": "Once a year",
+}
+DELIVERY_CHANNELS = ("push", "email")
+# sending: claimed by a scheduler; retry/snoozed: to be sent again at next_attempt_at;
+# sent; missed: too late to be useful; skipped: no longer needed (already checked in or taken);
+# failed: gave up (or interrupted mid-send: never retried, so never sent twice).
+DELIVERY_STATUSES = ("sending", "retry", "snoozed", "sent", "missed", "skipped", "failed")
+
+
+class ReminderSettings(db.Model):
+    """A patient's reminder choices that are not one reminder's own: appointments, channels."""
+
+    __tablename__ = "reminder_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    appointment_day_before: Mapped[bool] = mapped_column(default=True)
+    appointment_day_before_time: Mapped[time] = mapped_column(default=time(18, 0))
+    appointment_hours_before_on: Mapped[bool] = mapped_column(default=True)
+    appointment_hours_before: Mapped[int] = mapped_column(default=2)
+    email_enabled: Mapped[bool] = mapped_column(default=True)
+    quiet_enabled: Mapped[bool] = mapped_column(default=False)
+    quiet_start: Mapped[time] = mapped_column(default=time(22, 0))
+    quiet_end: Mapped[time] = mapped_column(default=time(7, 0))
+    # The private calendar subscription link; a new token revokes the old link.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Reminder(db.Model):
+    """Something that reminds: the daily check-in, a medicine, or one appointment.
+
+    Times of day are the patient's wall-clock times ("HH:MM"); `next_occurrence_at` is the next
+    scheduled moment in UTC and `next_due_at` when it goes out (later only in quiet hours).
+    Both are None when nothing more is to come (switched off, ended, appointment past).
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # see REMINDER_KINDS
+    enabled: Mapped[bool] = mapped_column(default=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str | None] = mapped_column(String(120))  # medicine name
+    dose: Mapped[str | None] = mapped_column(String(120))  # in the patient's words
+    frequency: Mapped[str] = mapped_column(String(16), default="daily")  # MEDICINE_FREQUENCIES
+    times: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["08:00", "20:00"]
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)  # 0 = Monday
+    interval_months: Mapped[int | None]
+    start_date: Mapped[date | None]
+    end_date: Mapped[date | None]
+    next_occurrence_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    source_updated_at: Mapped[datetime | None]  # the appointment version last scheduled
+    deleted_at: Mapped[datetime | None]  # medicines are removed softly: their doses stay
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+
+class ReminderDelivery(db.Model):
+    """One occurrence of a reminder on one channel; the unique key makes sending idempotent."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "reminder_id",
+            "occurrence_at",
+            "channel",
+            name="uq_reminder_deliveries_reminder_id_occurrence_at_channel",
+        ),
+        Index("ix_reminder_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    occurrence_at: Mapped[datetime]  # UTC, the scheduled moment
+    channel: Mapped[str] = mapped_column(String(8))  # see DELIVERY_CHANNELS
+    status: Mapped[str] = mapped_column(String(10))  # see DELIVERY_STATUSES
+    due_at: Mapped[datetime]  # when it was meant to go out (after quiet hours)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reminder: Mapped[Reminder] = relationship()
+
+
+class MedicineDose(db.Model):
+    """A scheduled dose the patient marked "Taken" (or skipped): adherence for the report."""
+
+    __tablename__ = "medicine_doses"
+    __table_args__ = (
+        UniqueConstraint(
+            "reminder_id", "occurrence_at", name="uq_medicine_doses_reminder_id_occurrence_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    occurrence_at: Mapped[datetime]  # UTC, the scheduled moment
+    status: Mapped[str] = mapped_column(String(8))  # taken | skipped
+    source: Mapped[str] = mapped_column(String(8))  # app | push | email
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reminder: Mapped[Reminder] = relationship()
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription; deleted when the push service answers 404 or 410."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_success_at: Mapped[datetime | None]
+
+
+class ReminderCursor(db.Model):
+    """How far the scheduler has read a change feed (appointments by `updated_at`)."""
+
+    __tablename__ = "reminder_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[datetime]
+
+
+# Appointments changed since the cursor are found through this index, whichever code (form,
+# API, Core UPDATE) changed them.
+Index("ix_appointments_updated_at", Appointment.updated_at)
