@@ -1,5 +1,8 @@
+"""Reminders: the daily check-in, appointments and medicines, by push, e-mail, in the app and in
+the phone's calendar. See engine.py for how a reminder is sent once and on time."""
+
 from flask import Blueprint
 
 bp = Blueprint("reminders", __name__)
 
-from . import views  # noqa: E402,F401
+from . import listeners, views  # noqa: E402,F401

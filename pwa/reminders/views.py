@@ -1,1 +1,326 @@
-from . import bp  # noqa: F401
+"""Reminder pages: settings, medicines, the links in notifications and e-mails, push
+subscriptions and the calendar files. Thin: form, service, flash, redirect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from ..extensions import csrf, db
+from ..models import utcnow
+from . import bp
+from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
+from .channels import application_server_key, load_or_create_vapid, vapid_key_path
+from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
+from .services import (
+    InvalidSubscription,
+    checkin_reminder,
+    delete_subscription,
+    delivery_for_token,
+    describe_schedule,
+    ensure_defaults,
+    find_dose_reminder,
+    find_medicine,
+    has_push,
+    home_items,
+    is_scheduled_occurrence,
+    medicine_form_data,
+    medicines,
+    record_dose,
+    recorded_dose,
+    reminder_for_off_token,
+    reminder_title,
+    remove_medicine,
+    save_medicine,
+    save_settings,
+    save_subscription,
+    settings_form_data,
+    snooze,
+    turn_off,
+)
+
+
+@bp.app_template_global()
+def home_reminders() -> list:
+    """Due and missed reminders for the home screen (templates/_partials/home_reminders.html)."""
+    if not current_user.is_authenticated:
+        return []
+    return home_items(db.session, current_user, utcnow())
+
+
+@bp.app_template_global()
+def describe_medicine(reminder) -> str:
+    return describe_schedule(reminder)
+
+
+# --- Settings ----------------------------------------------------------------------------------
+
+
+@bp.route("/reminders", methods=["GET", "POST"])
+@login_required
+def index():
+    now = utcnow()
+    settings = ensure_defaults(db.session, current_user, now)
+    checkin = checkin_reminder(db.session, current_user)
+    form = SettingsForm(data=settings_form_data(settings, checkin))
+    if form.validate_on_submit():
+        save_settings(db.session, current_user, settings, form.data, now)
+        db.session.commit()
+        flash("Your reminder settings are saved.", "success")
+        return redirect(url_for(".index"))
+    db.session.commit()  # defaults made just now for an account older than reminders
+    return render_template(
+        "reminders/index.html",
+        form=form,
+        settings=settings,
+        medicines=medicines(db.session, current_user),
+        has_push=has_push(db.session, current_user),
+        feed_url=_feed_url(settings.calendar_token),
+        link_form=ConfirmForm(),
+    )
+
+
+def _feed_url(token: str | None) -> str | None:
+    return url_for(".feed", token=token, _external=True) if token else None
+
+
+# --- Medicines ---------------------------------------------------------------------------------
+
+
+@bp.route("/reminders/medicines/new", methods=["GET", "POST"])
+@login_required
+def medicine_new():
+    form = MedicineForm()
+    if not form.is_submitted():
+        form.start_date.data = current_user.today()
+    if form.validate_on_submit():
+        now = utcnow()
+        settings = ensure_defaults(db.session, current_user, now)
+        save_medicine(db.session, current_user, None, form.values(), settings, now)
+        db.session.commit()
+        flash(f"The reminder for {form.name.data.strip()} is saved.", "success")
+        return redirect(url_for(".index"))
+    return render_template("reminders/medicine.html", form=form, reminder=None)
+
+
+@bp.route("/reminders/medicines/<int:reminder_id>", methods=["GET", "POST"])
+@login_required
+def medicine_edit(reminder_id: int):
+    reminder = find_medicine(db.session, current_user, reminder_id) or abort(404)
+    form = MedicineForm(data=medicine_form_data(reminder))
+    if form.validate_on_submit():
+        now = utcnow()
+        settings = ensure_defaults(db.session, current_user, now)
+        save_medicine(db.session, current_user, reminder, form.values(), settings, now)
+        db.session.commit()
+        flash(f"The reminder for {reminder.name} is saved.", "success")
+        return redirect(url_for(".index"))
+    return render_template("reminders/medicine.html", form=form, reminder=reminder)
+
+
+@bp.route("/reminders/medicines/<int:reminder_id>/remove", methods=["GET", "POST"])
+@login_required
+def medicine_remove(reminder_id: int):
+    reminder = find_medicine(db.session, current_user, reminder_id) or abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        remove_medicine(reminder, utcnow())
+        db.session.commit()
+        flash(f"The reminder for {reminder.name} is removed.", "success")
+        return redirect(url_for(".index"))
+    return render_template("reminders/medicine_remove.html", form=form, reminder=reminder)
+
+
+@bp.post("/reminders/medicines/<int:reminder_id>/dose")
+@login_required
+def medicine_dose(reminder_id: int):
+    """ "Taken" (or "Not taken") from the home screen."""
+    reminder = find_dose_reminder(db.session, current_user, reminder_id) or abort(404)
+    form = DoseForm()
+    occurrence = _parse_moment(form.occurrence.data)
+    if (
+        not form.validate_on_submit()
+        or occurrence is None
+        or not is_scheduled_occurrence(reminder, current_user.zone, occurrence)
+    ):
+        flash("That reminder could not be found. Please try again.", "error")
+        return redirect(url_for("main.index"))
+    record_dose(db.session, reminder, occurrence, form.status.data, "app", utcnow())
+    db.session.commit()
+    taken = form.status.data == "taken"
+    flash(f"{reminder.name}: {'marked as taken' if taken else 'marked as not taken'}.", "success")
+    return redirect(url_for("main.index"))
+
+
+def _parse_moment(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+# --- Links in notifications and e-mails (a signed token instead of a session) -------------------
+
+
+@bp.get("/reminders/act/<token>")
+def act_page(token: str):
+    delivery = delivery_for_token(db.session, current_app.config["SECRET_KEY"], token) or abort(404)
+    reminder = delivery.reminder
+    return render_template(
+        "reminders/act.html",
+        token=token,
+        reminder=reminder,
+        title=reminder_title(reminder, reminder.user.zone, utcnow()),
+        occurrence=delivery.occurrence_at,
+        zone=reminder.user.timezone,
+        dose=recorded_dose(db.session, delivery.reminder_id, delivery.occurrence_at),
+    )
+
+
+@bp.post("/reminders/act/<token>/<action>")
+@csrf.exempt  # the signed, per-delivery token is the credential; the service worker has no form
+def act(token: str, action: str):
+    delivery = delivery_for_token(db.session, current_app.config["SECRET_KEY"], token) or abort(404)
+    reminder = delivery.reminder
+    now = utcnow()
+    if action == "taken" and reminder.kind == "medicine":
+        source = "push" if delivery.channel == "push" else "email"
+        record_dose(db.session, reminder, delivery.occurrence_at, "taken", source, now)
+        message = f"{reminder.name}: marked as taken. Thank you."
+    elif action == "snooze":
+        snooze(delivery, now)
+        message = "We will remind you again in one hour."
+    else:
+        abort(404)
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"status": action, "message": message})
+    flash(message, "success")
+    return redirect(url_for(".act_page", token=token))
+
+
+@bp.route("/reminders/off/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the mail program posts with no form; the token authorises
+def turn_off_link(token: str):
+    """The e-mail's "turn this reminder off" link: a page with one button (a GET changes
+    nothing, so link scanners in mail systems cannot switch reminders off)."""
+    reminder = reminder_for_off_token(db.session, current_app.config["SECRET_KEY"], token) or abort(
+        404
+    )
+    title = reminder_title(reminder, reminder.user.zone, utcnow())
+    if request.method == "POST":
+        turn_off(reminder)
+        db.session.commit()
+        return render_template("reminders/off.html", done=True, reminder=reminder, title=title)
+    return render_template("reminders/off.html", done=False, reminder=reminder, title=title)
+
+
+# --- Web Push subscriptions (JSON, for static/js/push.js) ---------------------------------------
+
+
+def _json_error(status: int, error: str, message: str):
+    response = jsonify({"error": error, "message": message})
+    response.status_code = status
+    return response
+
+
+def _vapid():
+    vapid = current_app.extensions.get("reminders_vapid")
+    if vapid is None:
+        path = vapid_key_path(current_app.config, current_app.instance_path)
+        vapid = current_app.extensions["reminders_vapid"] = load_or_create_vapid(path)
+    return vapid
+
+
+@bp.get("/reminders/push/key")
+def push_key():
+    if not current_user.is_authenticated:
+        return _json_error(401, "not_signed_in", "Please sign in again.")
+    return jsonify({"publicKey": application_server_key(_vapid())})
+
+
+@bp.post("/reminders/push/subscribe")
+def push_subscribe():
+    if not current_user.is_authenticated:
+        return _json_error(401, "not_signed_in", "Please sign in again.")
+    allow_any = bool(current_app.config.get("PUSH_ALLOW_ANY_HOST"))
+    try:
+        save_subscription(
+            db.session, current_user, request.get_json(silent=True), utcnow(), allow_any
+        )
+    except InvalidSubscription as error:
+        return _json_error(422, "invalid_subscription", str(error))
+    db.session.commit()
+    return jsonify({"status": "subscribed"}), 201
+
+
+@bp.post("/reminders/push/unsubscribe")
+def push_unsubscribe():
+    if not current_user.is_authenticated:
+        return _json_error(401, "not_signed_in", "Please sign in again.")
+    data = request.get_json(silent=True) or {}
+    removed = delete_subscription(db.session, current_user, data.get("endpoint"))
+    db.session.commit()
+    return jsonify({"status": "unsubscribed" if removed else "unknown"})
+
+
+# --- Calendars ---------------------------------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/appointments.ics")
+@login_required
+def appointments_calendar():
+    return _ics(appointments_ics(db.session, current_user, utcnow()), "upright-appointments.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str):
+    """The private subscription link: no sign-in (calendar apps cannot), the token decides."""
+    patient = patient_for_feed(db.session, token) or abort(404)
+    return _ics(feed_ics(db.session, patient, utcnow()), "upright-reminders.ics")
+
+
+@bp.post("/reminders/calendar/link")
+@login_required
+def calendar_link():
+    if ConfirmForm().validate_on_submit():
+        settings = ensure_defaults(db.session, current_user, utcnow())
+        had_link = settings.calendar_token is not None
+        new_feed_token(settings)
+        db.session.commit()
+        flash(
+            "Here is your new private calendar link. The old link no longer works."
+            if had_link
+            else "Here is your private calendar link.",
+            "success",
+        )
+    return redirect(url_for(".index", _anchor="calendar"))
+
+
+@bp.post("/reminders/calendar/link/off")
+@login_required
+def calendar_link_off():
+    if ConfirmForm().validate_on_submit():
+        revoke_feed(ensure_defaults(db.session, current_user, utcnow()))
+        db.session.commit()
+        flash("Your private calendar link is turned off.", "success")
+    return redirect(url_for(".index", _anchor="calendar"))
