@@ -5,12 +5,12 @@ taking a record's id is requested by another patient, with every method, and mus
 """
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from pwa.models import Appointment, CheckIn
+from pwa.models import Appointment, CheckIn, Reminder
 
 from .conftest import PASSWORD, make_checkin, make_patient
 
@@ -21,6 +21,7 @@ RECORD_OF = {
     "api./api/v1/entries": "checkin",
     "appointments": "appointment",
     "api./api/v1/appointments": "appointment",
+    "reminders": "medicine",  # also its token links, which answer 404 to a wrong token
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
 
@@ -48,9 +49,13 @@ def alice_and_bob(app, client, db):
         with_whom="Dr Secret", notes=SECRET, questions=[SECRET],
     )  # fmt: skip
     db.session.add(appointment)
+    medicine = Reminder(user_id=alice.id, kind="medicine", name=SECRET, times=["08:00"],
+                        start_date=date(2030, 1, 1))  # fmt: skip
+    db.session.add(medicine)
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
-    return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob}
+    return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
+            "medicine": str(medicine.id)}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(
