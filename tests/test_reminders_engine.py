@@ -1,0 +1,493 @@
+"""The engine's promises, tick by tick, with the clock in the test's hands: sent once, on time,
+late only while useful, missed otherwise, retried with backoff, never stopped by a failure."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from pwa.extensions import db as _db
+from pwa.models import (
+    Appointment,
+    PushSubscription,
+    Reminder,
+    ReminderDelivery,
+    ReminderSettings,
+)
+from pwa.reminders.channels import Outcome, SinkSender
+from pwa.reminders.engine import send_due
+from pwa.reminders.schedules import wall_to_utc
+from pwa.reminders.services import (
+    record_dose,
+    reschedule,
+    save_medicine,
+    snooze,
+)
+
+from .conftest import config_for, make_checkin, make_patient
+
+NY = "America/New_York"
+
+
+def local(day: date, hour: int, minute: int = 0, second: int = 0, zone: str = NY) -> datetime:
+    return wall_to_utc(day, time(hour, minute, second), ZoneInfo(zone))
+
+
+DAY = date(2031, 3, 4)  # a Tuesday, far from any clock change in New York
+
+
+class Flaky:
+    """A sender whose answers the test scripts; raising is an answer too."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.received = []
+
+    def send_many(self, messages):
+        self.received.extend(messages)
+        answer = self.answers.pop(0) if self.answers else "sent"
+        if isinstance(answer, Exception):
+            raise answer
+        return [Outcome(answer, None if answer == "sent" else "scripted failure") for _ in messages]
+
+
+def tick(app, now, **senders):
+    senders = senders or {"email": SinkSender(), "push": SinkSender()}
+    return send_due(
+        _db.session, now, senders, secret_key=app.config["SECRET_KEY"], base_url="http://u.test"
+    ), senders
+
+
+def settings_of(patient) -> ReminderSettings:
+    return _db.session.scalar(
+        select(ReminderSettings).where(ReminderSettings.user_id == patient.id)
+    )
+
+
+def reminders_of(patient, kind=None) -> list[Reminder]:
+    query = select(Reminder).where(Reminder.user_id == patient.id)
+    if kind:
+        query = query.where(Reminder.kind == kind)
+    return list(_db.session.scalars(query))
+
+
+def schedule_from(patient, after: datetime) -> None:
+    """Puts every reminder of the patient at its first occurrence after `after`."""
+    for reminder in reminders_of(patient):
+        reschedule(reminder, patient.zone, settings_of(patient), after)
+    _db.session.commit()
+
+
+def deliveries(**filters) -> list[ReminderDelivery]:
+    query = select(ReminderDelivery).order_by(ReminderDelivery.id)
+    for name, value in filters.items():
+        query = query.where(getattr(ReminderDelivery, name) == value)
+    return list(_db.session.scalars(query))
+
+
+def add_subscription(patient) -> None:
+    endpoint = f"https://push.example/{patient.id}"
+    _db.session.add(PushSubscription(user_id=patient.id, endpoint=endpoint, p256dh="x", auth="y"))
+    _db.session.commit()
+
+
+def add_medicine(patient, **values) -> Reminder:
+    fields = {
+        "name": "Alendronate",
+        "dose": "1 tablet",
+        "frequency": "daily",
+        "times": [time(8, 0)],
+        "weekdays": [],
+        "interval_months": None,
+        "start_date": DAY - timedelta(days=30),
+        "end_date": None,
+        **values,
+    }
+    reminder = save_medicine(
+        _db.session, patient, None, fields, settings_of(patient), local(DAY, 0)
+    )
+    _db.session.commit()
+    return reminder
+
+
+# --- Defaults ----------------------------------------------------------------------------------
+
+
+def test_a_new_patient_has_the_daily_checkin_at_19_and_appointment_reminders_on(app):
+    patient = make_patient(timezone="Europe/Berlin")
+    settings = settings_of(patient)
+    (checkin,) = reminders_of(patient, "checkin")
+    assert checkin.enabled and checkin.times == ["19:00"]
+    assert settings.appointment_day_before and settings.appointment_hours_before_on
+    assert settings.email_enabled and not settings.quiet_enabled
+    local_next = checkin.next_occurrence_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(
+        ZoneInfo("Europe/Berlin")
+    )
+    assert local_next.time() == time(19, 0)
+
+
+# --- Sending once ------------------------------------------------------------------------------
+
+
+def test_a_due_checkin_reminder_goes_out_once_then_waits_for_tomorrow(app):
+    patient = make_patient()
+    schedule_from(patient, local(DAY, 12))
+    result, senders = tick(app, local(DAY, 18, 59))
+    assert result.due == 0 and senders["email"].received == []
+
+    result, senders = tick(app, local(DAY, 19, 0, 20))
+    (message,) = senders["email"].received
+    assert message.title == "Time for your daily check-in" and message.path == "/checkin"
+    assert result.sent == 1
+    (checkin,) = reminders_of(patient, "checkin")
+    assert checkin.next_occurrence_at == local(DAY + timedelta(days=1), 19)
+
+    again, senders = tick(app, local(DAY, 19, 1))
+    assert again.due == 0 and senders["email"].received == []
+    assert [(d.channel, d.status) for d in deliveries()] == [("email", "sent")]
+
+
+def test_every_channel_of_the_patient_gets_its_own_delivery(app):
+    patient = make_patient()
+    _db.session.add(
+        PushSubscription(
+            user_id=patient.id, endpoint="https://push.example/1", p256dh="x", auth="y"
+        )
+    )
+    _db.session.commit()
+    schedule_from(patient, local(DAY, 12))
+    result, senders = tick(app, local(DAY, 19, 0, 5))
+    assert len(senders["push"].received) == 1 and len(senders["email"].received) == 1
+    assert sorted(d.channel for d in deliveries(status="sent")) == ["email", "push"]
+
+
+def test_two_schedulers_ticking_at_the_same_moment_send_each_reminder_once(tmp_path):
+    from pwa import create_app
+
+    app = create_app(config_for(tmp_path))
+    with app.app_context():
+        _db.create_all()
+        patients = [make_patient() for _ in range(40)]
+        for patient in patients:
+            schedule_from(patient, local(DAY, 12))
+    sinks = [SinkSender(), SinkSender()]
+    start = threading.Barrier(2)
+
+    def run(sink):
+        with app.app_context():
+            start.wait()
+            send_due(_db.session, local(DAY, 19, 0, 30), {"email": sink},
+                     secret_key="k", base_url="http://u.test")  # fmt: skip
+            _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(sink,)) for sink in sinks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    sent = [message.delivery_id for sink in sinks for message in sink.received]
+    assert len(sent) == 40 and len(set(sent)) == 40
+    with app.app_context():
+        assert len(deliveries()) == 40
+        _db.engine.dispose()
+
+
+# --- Late, missed, skipped ---------------------------------------------------------------------
+
+
+def test_a_reminder_missed_while_the_scheduler_was_down_is_sent_late_within_its_grace(app):
+    patient = make_patient()
+    schedule_from(patient, local(DAY, 12))
+    result, senders = tick(app, local(DAY, 21, 30))  # 2.5 hours late: a check-in still helps
+    assert result.sent == 1 and len(senders["email"].received) == 1
+
+
+def test_after_a_long_outage_old_occurrences_are_recorded_missed_and_only_useful_ones_sent(app):
+    patient = make_patient()
+    schedule_from(patient, local(DAY, 12))
+    result, senders = tick(app, local(DAY + timedelta(days=3), 20))  # down for three days
+    assert result.missed == 3 and result.sent == 1
+    statuses = [(d.occurrence_at, d.status) for d in deliveries()]
+    assert statuses == [
+        (local(DAY, 19), "missed"),
+        (local(DAY + timedelta(days=1), 19), "missed"),
+        (local(DAY + timedelta(days=2), 19), "missed"),
+        (local(DAY + timedelta(days=3), 19), "sent"),
+    ]
+    assert len(senders["email"].received) == 1
+
+
+def test_no_checkin_reminder_when_the_patient_already_checked_in_today(app):
+    patient = make_patient()
+    make_checkin(patient, date=DAY)
+    schedule_from(patient, local(DAY, 12))
+    result, senders = tick(app, local(DAY, 19, 0, 10))
+    assert result.skipped == 1 and senders["email"].received == []
+    assert [d.status for d in deliveries()] == ["skipped"]
+
+
+def test_a_medicine_already_marked_taken_is_not_reminded(app):
+    patient = make_patient()
+    medicine = add_medicine(patient)
+    schedule_from(patient, local(DAY, 7))
+    record_dose(_db.session, medicine, local(DAY, 8), "taken", "app", local(DAY, 7, 50))
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 8, 0, 10))
+    assert result.skipped == 1 and senders["email"].received == []
+
+
+def test_quiet_hours_hold_a_reminder_until_they_end_and_it_goes_out_once(app):
+    patient = make_patient()
+    add_medicine(patient, times=[time(22, 30)])
+    settings = settings_of(patient)
+    settings.quiet_enabled, settings.quiet_start, settings.quiet_end = True, time(22), time(7)
+    schedule_from(patient, local(DAY, 12))
+    medicine = reminders_of(patient, "medicine")[0]
+    assert medicine.next_occurrence_at == local(DAY, 22, 30)
+    assert medicine.next_due_at == local(DAY + timedelta(days=1), 7)
+    result, senders = tick(app, local(DAY, 22, 31))
+    assert senders["email"].received == []
+    result, senders = tick(app, local(DAY + timedelta(days=1), 7, 0, 10))
+    assert result.sent == 1
+    assert deliveries(reminder_id=medicine.id)[0].occurrence_at == local(DAY, 22, 30)
+
+
+# --- Failures ----------------------------------------------------------------------------------
+
+
+def test_a_failing_channel_is_retried_with_backoff_and_never_stops_the_others(app):
+    patient = make_patient()
+    _db.session.add(
+        PushSubscription(
+            user_id=patient.id, endpoint="https://push.example/1", p256dh="x", auth="y"
+        )
+    )
+    _db.session.commit()
+    schedule_from(patient, local(DAY, 12))
+    email = Flaky(ConnectionRefusedError("SMTP down"), "retry", "sent")
+    push = SinkSender()
+    result, _ = tick(app, local(DAY, 19, 0, 5), email=email, push=push)
+    assert len(push.received) == 1  # push went out although e-mail blew up
+    assert result.retry == 1 and result.sent == 1
+    (row,) = deliveries(channel="email")
+    assert row.status == "retry" and row.attempts == 1
+    assert row.next_attempt_at == local(DAY, 19, 1, 5)  # first wait: one minute
+
+    tick(app, local(DAY, 19, 0, 40), email=email, push=push)  # backoff not over: nothing
+    assert len(email.received) == 1
+    tick(app, local(DAY, 19, 1, 10), email=email, push=push)  # scripted "retry" again
+    _db.session.expire_all()
+    (row,) = deliveries(channel="email")
+    assert row.attempts == 2 and row.next_attempt_at == local(DAY, 19, 3, 10)  # doubled
+    result, _ = tick(app, local(DAY, 19, 3, 30), email=email, push=push)
+    _db.session.expire_all()
+    assert result.sent == 1 and deliveries(channel="email")[0].status == "sent"
+    assert len(push.received) == 1  # the push never went twice
+
+
+def test_a_reminder_that_keeps_failing_past_its_grace_period_is_given_up(app):
+    patient = make_patient()
+    add_medicine(patient)
+    reminders_of(patient, "checkin")[0].enabled = False
+    schedule_from(patient, local(DAY, 7))
+    email = Flaky(*["retry"] * 20)
+    moment = local(DAY, 8, 0, 5)
+    for _ in range(12):
+        tick(app, moment, email=email)
+        moment += timedelta(minutes=16)
+    _db.session.expire_all()
+    (row,) = deliveries()
+    assert row.status == "failed" and row.next_attempt_at is None
+    assert row.attempts < 12
+
+
+def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
+    patient = make_patient()
+    schedule_from(patient, local(DAY, 12))
+    (checkin,) = reminders_of(patient, "checkin")
+    _db.session.add(
+        ReminderDelivery(
+            reminder_id=checkin.id,
+            occurrence_at=local(DAY, 19),
+            channel="email",
+            status="sending",
+            due_at=local(DAY, 19),
+            claimed_at=local(DAY, 19),
+        )  # fmt: skip
+    )
+    _db.session.execute(
+        update(Reminder)
+        .where(Reminder.id == checkin.id)
+        .values(
+            next_occurrence_at=local(DAY + timedelta(days=1), 19),
+            next_due_at=local(DAY + timedelta(days=1), 19),
+        )
+    )
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 19, 30))
+    assert senders["email"].received == []
+    _db.session.expire_all()
+    assert deliveries()[0].status == "failed"
+
+
+def test_a_broken_phase_is_reported_and_the_tick_still_sends(app, monkeypatch):
+    patient = make_patient()
+    schedule_from(patient, local(DAY, 12))
+    from pwa.reminders import engine
+
+    def broken(self):
+        raise RuntimeError("appointments table on fire")
+
+    monkeypatch.setattr(engine._Tick, "sync_appointments", broken)
+    result, senders = tick(app, local(DAY, 19, 0, 5))
+    assert result.sent == 1 and "appointments table on fire" in result.errors[0]
+
+
+# --- Snooze ------------------------------------------------------------------------------------
+
+
+def test_a_snoozed_medicine_reminder_comes_back_an_hour_later_once(app):
+    patient = make_patient()
+    add_medicine(patient)
+    schedule_from(patient, local(DAY, 7))
+    tick(app, local(DAY, 8, 0, 5))
+    (row,) = deliveries()
+    snooze(row, local(DAY, 8, 2))
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 8, 30))
+    assert senders["email"].received == []
+    result, senders = tick(app, local(DAY, 9, 2, 10))
+    assert [m.title for m in senders["email"].received] == ["Time to take Alendronate"]
+    result, senders = tick(app, local(DAY, 9, 30))
+    assert senders["email"].received == []
+
+
+def test_a_snoozed_dose_taken_in_the_meantime_is_not_reminded_again(app):
+    patient = make_patient()
+    medicine = add_medicine(patient)
+    schedule_from(patient, local(DAY, 7))
+    tick(app, local(DAY, 8, 0, 5))
+    snooze(deliveries()[0], local(DAY, 8, 2))
+    record_dose(_db.session, medicine, local(DAY, 8), "taken", "app", local(DAY, 8, 20))
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 9, 3))
+    assert senders["email"].received == [] and result.skipped == 1
+
+
+# --- Appointments and time zones ---------------------------------------------------------------
+
+
+def add_appointment(patient, starts_at: datetime, **values) -> Appointment:
+    appointment = Appointment(
+        user_id=patient.id, starts_at=starts_at, kind="spine", with_whom="Dr Lee", **values
+    )
+    _db.session.add(appointment)
+    _db.session.commit()
+    return appointment
+
+
+def test_appointments_get_a_reminder_the_day_before_and_hours_before(app):
+    patient = make_patient()
+    reminders_of(patient, "checkin")[0].enabled = False
+    schedule_from(patient, local(DAY, 9))
+    appointment = add_appointment(patient, local(DAY + timedelta(days=1), 10, 30))
+    _db.session.execute(
+        update(Appointment).where(Appointment.id == appointment.id).values(updated_at=local(DAY, 9))
+    )
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 12))
+    assert result.appointments_synced == 1 and senders["email"].received == []
+
+    result, senders = tick(app, local(DAY, 18, 0, 5))  # the day before at 18:00
+    (message,) = senders["email"].received
+    assert message.title == "Appointment tomorrow at 10:30 am"
+    assert message.path == f"/appointments/{appointment.uuid}"
+    result, senders = tick(app, local(DAY + timedelta(days=1), 8, 30, 5))  # two hours before
+    (message,) = senders["email"].received
+    assert message.title == "Appointment today at 10:30 am"
+    result, senders = tick(app, local(DAY + timedelta(days=1), 11))
+    assert senders["email"].received == []
+
+
+def test_an_appointment_moved_or_cancelled_with_a_core_update_is_followed(app):
+    patient = make_patient()
+    reminders_of(patient, "checkin")[0].enabled = False
+    schedule_from(patient, local(DAY, 9))
+    appointment = add_appointment(patient, local(DAY + timedelta(days=2), 10))
+    tick(app, local(DAY, 9, 1))
+    moved = local(DAY + timedelta(days=5), 15)
+    _db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id)
+        .values(starts_at=moved, version=2, updated_at=local(DAY, 9, 2))
+    )
+    _db.session.commit()
+    tick(app, local(DAY, 9, 3))
+    reminder = _db.session.scalar(select(Reminder).where(Reminder.appointment_id == appointment.id))
+    assert reminder.next_occurrence_at == local(DAY + timedelta(days=4), 18)
+
+    _db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id)
+        .values(cancelled_at=local(DAY, 9, 4), version=3, updated_at=local(DAY, 9, 4))
+    )
+    _db.session.commit()
+    tick(app, local(DAY, 9, 5))
+    _db.session.expire_all()
+    assert reminder.next_due_at is None
+    result, senders = tick(app, local(DAY + timedelta(days=4), 18, 1))
+    assert senders["email"].received == []
+
+
+def test_changing_time_zone_keeps_the_checkin_at_19_local(app):
+    patient = make_patient(timezone=NY)
+    patient.timezone = "Asia/Tokyo"
+    _db.session.commit()
+    (checkin,) = reminders_of(patient, "checkin")
+    tokyo = checkin.next_occurrence_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(
+        ZoneInfo("Asia/Tokyo")
+    )
+    assert tokyo.time() == time(19, 0)
+
+
+@pytest.mark.parametrize(
+    ("zone", "night"),
+    [("America/New_York", date(2031, 3, 9)), ("Europe/Berlin", date(2031, 3, 30))],
+)
+def test_a_0230_reminder_on_the_spring_forward_night_is_sent_once_by_frequent_ticks(
+    app, zone, night
+):
+    patient = make_patient(timezone=zone)
+    add_medicine(patient, times=[time(2, 30)])
+    reminders_of(patient, "checkin")[0].enabled = False
+    schedule_from(patient, local(night, 0, 0, zone=zone))
+    sink = SinkSender()
+    moment = local(night, 1, 0, zone=zone)
+    end = moment + timedelta(hours=4)
+    while moment <= end:
+        send_due(_db.session, moment, {"email": sink}, secret_key="k", base_url="http://u.test")
+        moment += timedelta(seconds=90)
+    assert len(sink.received) == 1
+    (row,) = deliveries()
+    assert row.occurrence_at == local(night, 3, 30, zone=zone)  # 02:30 does not exist: 03:30
+
+
+@pytest.mark.parametrize(
+    ("zone", "night"),
+    [("America/New_York", date(2031, 11, 2)), ("Europe/London", date(2031, 10, 26))],
+)
+def test_a_0130_reminder_in_the_repeated_autumn_hour_is_sent_once(app, zone, night):
+    patient = make_patient(timezone=zone)
+    add_medicine(patient, times=[time(1, 30)])
+    reminders_of(patient, "checkin")[0].enabled = False
+    schedule_from(patient, local(night, 0, 0, zone=zone))
+    sink = SinkSender()
+    moment = local(night, 0, 0, zone=zone)
+    for _ in range(int(4 * 3600 / 90)):  # through both 01:30s
+        send_due(_db.session, moment, {"email": sink}, secret_key="k", base_url="http://u.test")
+        moment += timedelta(seconds=90)
+    assert len(sink.received) == 1
