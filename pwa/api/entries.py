@@ -89,8 +89,9 @@ def create_entry():
         now=utcnow(),
         uuid=uuid,
     )
+    body = entry_json(checkin)  # before the commit expires it, saving two reloads
     db.session.commit()
-    return jsonify(entry_json(checkin)), 201 if created else 200
+    return jsonify(body), 201 if created else 200
 
 
 @bp.get("/entries")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import CheckIn, User, WarningEvent, new_uuid
-from .signs import ALL_SIGNS, PAIN_JUMP, SIGNS
+from .signs import ALL_SIGNS, COMPUTED, PAIN_JUMP, SIGNS
 
 PAIN_FIELDS = {"pain": "pain_avg", "pain_worst": "pain_worst", "pain_activity": "pain_activity"}
 INT_FIELDS = (
@@ -112,23 +112,48 @@ def save_checkin(
 
     Idempotent by (patient, uuid): the same id again returns the stored check-in unchanged,
     also when two requests race (the unique constraint decides, the loser reads the winner).
+    Every read happens before the first write, so SQLite's write lock is held only for one
+    short flush and the commit. Call it with no other changes pending in the session.
     """
     uuid = uuid or new_uuid()
     existing = find_checkin(session, patient, uuid)
     if existing is not None:
         return existing, False
+    average = seven_day_average(session, patient, values["date"])
     checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
+    checkin.warning_events = [
+        new_warning_event(patient, code, now)
+        for code in wanted_signs(signs, average, values["pain_avg"])
+    ]
+    session.add(checkin)
     try:
-        with session.begin_nested():
-            session.add(checkin)
-            session.flush()
+        session.flush()
     except IntegrityError:
+        session.rollback()
         existing = find_checkin(session, patient, uuid)
         if existing is None:
             raise
         return existing, False
-    _sync_warning_events(session, patient, checkin, signs, now=now)
     return checkin, True
+
+
+def wanted_signs(signs: list[str], average: float | None, pain: int) -> list[str]:
+    """The ticked signs we know, plus the pain jump when the diary shows one."""
+    wanted = [code for code in dict.fromkeys(signs) if code in SIGNS]
+    if is_pain_jump(average, pain):
+        wanted.append(PAIN_JUMP.code)
+    return wanted
+
+
+def new_warning_event(patient: User, code: str, now: datetime) -> WarningEvent:
+    sign = ALL_SIGNS[code]
+    return WarningEvent(
+        user_id=patient.id,
+        sign=code,
+        tier=sign.tier,
+        computed=code in COMPUTED,
+        occurred_at=now,
+    )
 
 
 def update_checkin(
@@ -160,31 +185,20 @@ def ticked_signs(checkin: CheckIn) -> list[str]:
 def _sync_warning_events(
     session: Session, patient: User, checkin: CheckIn, signs: list[str], *, now: datetime
 ) -> None:
-    """Makes the check-in's events match what was ticked plus what the diary itself shows.
+    """Makes an edited check-in's events match what is ticked now plus what the diary shows.
 
     Events already answered ("called my doctor") are history and are never removed.
     """
-    wanted = {code for code in signs if code in SIGNS}
-    if is_pain_jump(seven_day_average(session, patient, checkin.date), checkin.pain_avg):
-        wanted.add(PAIN_JUMP.code)
-    current = {event.sign: event for event in checkin.warning_events}
-    for code, event in current.items():
-        if code not in wanted and event.action is None:
+    average = seven_day_average(session, patient, checkin.date)
+    wanted = set(wanted_signs(signs, average, checkin.pain_avg))
+    for event in list(checkin.warning_events):
+        if event.sign not in wanted and event.action is None:
+            checkin.warning_events.remove(event)
             session.delete(event)
-    for code in wanted - current.keys():
-        sign = ALL_SIGNS[code]
-        session.add(
-            WarningEvent(
-                user_id=patient.id,
-                checkin=checkin,
-                sign=code,
-                tier=sign.tier,
-                computed=code == PAIN_JUMP.code,
-                occurred_at=now,
-            )
-        )
+    present = {event.sign for event in checkin.warning_events}
+    for code in wanted - present:
+        checkin.warning_events.append(new_warning_event(patient, code, now))
     session.flush()
-    session.refresh(checkin, ["warning_events"])
 
 
 def record_action(checkin: CheckIn, action: str, *, now: datetime) -> int:

@@ -1,0 +1,159 @@
+"""Check-ins saved through the JSON API under load, against a trivial route of the same app.
+
+The production server (gunicorn, 2 workers, SQLite in WAL mode) on loopback; `wrk` (Debian's
+package) holds 16 connections open for a fixed time. Each POST carries a new client UUID, so
+every request is a real insert; afterwards the row count must equal the requests answered 201.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CONNECTIONS, THREADS, SECONDS = 16, 4, 10
+EMAIL, PASSWORD = "bench@example.com", "bench password 1"
+
+POST_SCRIPT = """
+local counter = 0
+local tid = 0
+local next_tid = 0
+function setup(thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
+end
+function init(args)
+  tid = tonumber(wrk.thread:get("tid"))
+end
+request = function()
+  counter = counter + 1
+  local id = string.format("%08x-0000-4000-8000-%012x", tid, counter)
+  local body = '{"id":"' .. id .. '","date":"DATE","pain":5,"locations":["middle_back"],'
+    .. '"minutes_walked":20,"notes":"bench"}'
+  return wrk.format("POST", "/api/v1/entries", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=10).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not start at {url}")
+
+
+def sign_in(base: str) -> tuple[str, str]:
+    """Session cookie and CSRF token of a signed-in bench patient."""
+    http = requests.Session()
+    page = http.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    http.post(f"{base}/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    csrf = http.get(f"{base}/api/v1/csrf").json()["csrf_token"]
+    return http.cookies.get("session"), csrf
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def run_wrk(url: str, headers: dict[str, str], script: str | None) -> dict:
+    args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    if script:
+        args += ["-s", lua.name]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
+        "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def run() -> list[dict]:
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is missing: `make bench` installs it")
+    workdir = Path(tempfile.mkdtemp(prefix="upright-bench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "SECRET_KEY": "bench-secret",
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*flask, "users", "create", "--email", EMAIL, "--password", PASSWORD, "--timezone", "UTC"],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "wsgi:app"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_until_up(f"{base}/healthz")
+        session, csrf = sign_in(base)
+        headers = {"Cookie": f"session={session}", "X-CSRFToken": csrf,
+                   "Content-Type": "application/json"}  # fmt: skip
+        today = datetime.now(UTC).date().isoformat()
+        trivial = run_wrk(f"{base}/healthz", {}, None)
+        saves = run_wrk(f"{base}/api/v1/entries", headers, POST_SCRIPT.replace("DATE", today))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    with sqlite3.connect(workdir / "bench.sqlite3") as db:
+        rows = db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+    shutil.rmtree(workdir, ignore_errors=True)
+    if saves["errors"] or rows < saves["requests"] - CONNECTIONS:
+        raise RuntimeError(f"lost check-ins: {saves['requests']} answered, {rows} rows")
+    name = f"api save check-in ({CONNECTIONS} clients, gunicorn 2 workers, SQLite)"
+    return [
+        {"benchmark": "trivial route GET /healthz", "metric": "throughput",
+         "value": f"{trivial['rps']:.0f}", "unit": "req/s", "goal": ""},
+        {"benchmark": "trivial route GET /healthz", "metric": "p50 / p99 latency",
+         "value": f"{trivial['p50']:.1f} / {trivial['p99']:.1f}", "unit": "ms", "goal": ""},
+        {"benchmark": name, "metric": "throughput", "value": f"{saves['rps']:.0f}",
+         "unit": "req/s", "goal": ""},
+        {"benchmark": name, "metric": "p50 / p99 latency",
+         "value": f"{saves['p50']:.1f} / {saves['p99']:.1f}", "unit": "ms", "goal": "p99 < 50"},
+        {"benchmark": name, "metric": "throughput ratio save / trivial",
+         "value": f"{saves['rps'] / trivial['rps']:.2f}", "unit": "", "goal": ">= 0.5"},
+        {"benchmark": name, "metric": "rows stored / requests answered",
+         "value": f"{rows} / {saves['requests']}", "unit": "", "goal": "equal"},
+    ]  # fmt: skip
