@@ -9,8 +9,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: Pango for WeasyPrint (the app), Chromium and poppler for the tests.
 RUN_DEBS  := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 TEST_DEBS := chromium poppler-utils
+BENCH_DEBS := wrk
 
-.PHONY: run test bench lint format install run-deps test-deps clean
+.PHONY: run test bench lint format install run-deps test-deps debs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,7 @@ test: install test-deps
 	$(BIN)/pytest
 
 bench: install test-deps
+	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"
 	$(BIN)/python -m bench
 
 lint: install
