@@ -37,6 +37,7 @@ def run_command(interval: int | None) -> None:
     """The scheduler process: one job that sends what is due, every 30 seconds."""
     app = current_app._get_current_object()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     in_app = app.extensions.pop("reminders_scheduler", None)
     if in_app is not None:  # SCHEDULER_ENABLED leaked into this process: one scheduler is enough
         in_app.shutdown(wait=False)
