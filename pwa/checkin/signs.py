@@ -92,6 +92,13 @@ TIER_GUIDANCE = {
 }
 
 
+TIER_HEADINGS = {
+    EMERGENCY: "Call the emergency number now if you have:",
+    URGENT: "Call your doctor today if you have:",
+    ROUTINE: "Tell your doctor at your next visit if you have:",
+}
+
+
 def signs_by_tier(codes=None) -> dict[str, list[Sign]]:
     """Signs grouped by tier, emergency first; all signs when `codes` is None."""
     chosen = ALL_SIGNS if codes is None else {c: ALL_SIGNS[c] for c in codes if c in ALL_SIGNS}

@@ -15,7 +15,7 @@ from .services import (
     update_checkin,
     values_from_form,
 )
-from .signs import TIER_GUIDANCE, signs_by_tier, top_tier
+from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
 from .trend import history_page, trend_svg
 
 
@@ -24,6 +24,17 @@ def own_checkin_or_404(uuid: str):
     if checkin is None:
         abort(404)
     return checkin
+
+
+def render_form(form: CheckInForm, **context):
+    return render_template(
+        "checkin/form.html",
+        form=form,
+        sign_groups=signs_by_tier(SIGNS),
+        tier_headings=TIER_HEADINGS,
+        guidance=TIER_GUIDANCE,
+        **context,
+    )
 
 
 @bp.route("/checkin", methods=["GET", "POST"])
@@ -46,7 +57,7 @@ def new():
         if created:
             flash("Your check-in is saved.", "success")
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
-    return render_template("checkin/form.html", form=form, editing=False)
+    return render_form(form, editing=False)
 
 
 @bp.get("/checkin/<uuid>/done")
@@ -102,7 +113,7 @@ def edit(uuid: str):
         db.session.commit()
         flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
-    return render_template("checkin/form.html", form=form, editing=True, checkin=checkin)
+    return render_form(form, editing=True, checkin=checkin)
 
 
 @bp.route("/checkin/<uuid>/delete", methods=["GET", "POST"])

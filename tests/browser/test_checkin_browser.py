@@ -81,3 +81,17 @@ def test_no_sideways_scrolling_at_360px_with_text_at_200_percent(patient_page, l
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+
+
+def test_ticking_a_sign_shows_that_tiers_guidance_at_once(patient_page, live_server):
+    page = patient_page
+    page.goto(live_server.url + "/checkin")
+    emergency = page.locator("[data-guidance=emergency]")
+    urgent = page.locator("[data-guidance=urgent]")
+    assert not emergency.is_visible() and not urgent.is_visible()
+    page.get_by_label("Pain or swelling in a calf").check()
+    assert urgent.is_visible() and not emergency.is_visible()
+    page.get_by_label("New chest pain, or sudden shortness of breath").check()
+    assert emergency.is_visible() and not urgent.is_visible()  # the most urgent tier leads
+    assert emergency.get_by_role("link", name="Call 911").get_attribute("href") == "tel:911"
+    assert axe_violations(page) == []
