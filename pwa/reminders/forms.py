@@ -184,13 +184,17 @@ class MedicineForm(FlaskForm):
         if self.frequency.data == "weekly" and not field.data:
             raise ValidationError("Please tick at least one day.")
 
-    def validate_interval_months(self, field) -> None:
-        if self.frequency.data == "every_n_months" and field.data is None and not field.errors:
-            raise ValidationError("Please enter every how many months, for example 6.")
-
     def validate_end_date(self, field) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError("The last day is before the first day. Please check it.")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        months = self.interval_months
+        if self.frequency.data == "every_n_months" and months.data is None and not months.errors:
+            months.errors = [*months.errors, "Please enter every how many months, for example 6."]
+            ok = False
+        return ok
 
     def values(self) -> dict:
         return {
