@@ -25,9 +25,9 @@ def _svg(name: str, width: int, height: int, title: str, desc: str, body: list[s
     head = (
         f'<svg class="chart chart-{name}" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-labelledby="{name}-title {name}-desc" font-family="{FONT}">'
-        f'<title id="{name}-title">{escape(title)}</title>'
-        f'<desc id="{name}-desc">{escape(desc)}</desc>'
+        f'aria-labelledby="chart-{name}-title chart-{name}-desc" font-family="{FONT}">'
+        f'<title id="chart-{name}-title">{escape(title)}</title>'
+        f'<desc id="chart-{name}-desc">{escape(desc)}</desc>'
     )
     return Markup(head + "".join(body) + "</svg>")
 
