@@ -397,3 +397,18 @@ def test_the_version_check_is_in_the_update_itself_so_a_stale_copy_cannot_win(ap
     with pytest.raises(StaleVersion) as stale:
         update_appointment(db.session, appointment, {"with_whom": "Mine"}, 1, utcnow())
     assert (stale.value.current.version, stale.value.current.with_whom) == (2, "Other")
+
+
+def test_cancelling_after_an_edit_elsewhere_keeps_that_edit_and_cancels(app, db):
+    from sqlalchemy import text
+
+    from pwa.appointments.services import cancel_appointment
+
+    appointment = make_appointment(make_patient(), with_whom="First")
+    db.session.execute(
+        text("UPDATE appointments SET version = 2, with_whom = 'Edited' WHERE id = :id"),
+        {"id": appointment.id},
+    )
+    cancel_appointment(db.session, appointment, utcnow())
+    assert appointment.cancelled and appointment.version == 3
+    assert appointment.with_whom == "Edited"

@@ -328,27 +328,34 @@ def update_appointment(
     return _change(session, appointment, version, now, **values)
 
 
-def cancel_appointment(
-    session: Session, appointment: Appointment, now: datetime, version: int | None = None
-) -> Appointment:
+def cancel_appointment(session: Session, appointment: Appointment, now: datetime) -> Appointment:
     """Marks the appointment cancelled; the row stays (it belongs in the history and report).
 
     Cancelling twice changes nothing the second time.
     """
-    if appointment.cancelled:
-        return appointment
-    expected = appointment.version if version is None else version
-    return _change(session, appointment, expected, now, cancelled_at=now)
+    return _set_cancelled(session, appointment, now, now)
 
 
-def restore_appointment(
-    session: Session, appointment: Appointment, now: datetime, version: int | None = None
-) -> Appointment:
+def restore_appointment(session: Session, appointment: Appointment, now: datetime) -> Appointment:
     """Undoes a cancellation made by mistake."""
-    if not appointment.cancelled:
-        return appointment
-    expected = appointment.version if version is None else version
-    return _change(session, appointment, expected, now, cancelled_at=None)
+    return _set_cancelled(session, appointment, None, now)
+
+
+def _set_cancelled(
+    session: Session, appointment: Appointment, cancelled_at: datetime | None, now: datetime
+) -> Appointment:
+    """Cancel or restore whatever version is stored: the choice does not depend on other fields,
+    so an edit saved meanwhile on another device is kept rather than reported as a conflict."""
+    for _attempt in range(3):
+        if appointment.cancelled == (cancelled_at is not None):
+            return appointment
+        try:
+            return _change(
+                session, appointment, appointment.version, now, cancelled_at=cancelled_at
+            )
+        except StaleVersion:
+            continue  # _change refreshed the appointment; look again
+    raise StaleVersion(appointment)
 
 
 # --- Showing ---------------------------------------------------------------------------------
