@@ -201,7 +201,7 @@ def test_weekly_blocks_count_back_from_the_end_so_the_last_block_is_the_last_7_d
     ]
     assert report.weeks[-1].limited == 7
     assert report.weeks[-1].bed_rest == 0
-    assert report.key.limited_last.text == "7 of 7 days"
+    assert report.key.limited_last.text == "7 of 7 answered"
     assert report.key.high_pain_days == 10
 
 

@@ -71,7 +71,7 @@ def test_page_one_numbers_are_exactly_right_for_a_known_diary(app, known_report)
     assert "Change -4.0 points" in text
     assert "-50% from the start" in text
     assert "Meaningful improvement (at least 2 points and at least 30% lower)" in text
-    assert "Days with pain 7 or more 3 of 28 logged days" in text
+    assert "Days at 7 or more 3 of 28 logged days" in text
     assert "Worst pain, last 7 days 4" in text
     assert "higher = worse" in text
     assert "Patient-reported home diary · 28 of 28 days logged" in text

@@ -100,8 +100,9 @@ def _triangle(x: float, y: float, r: float) -> str:
 
 def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
     """Daily average pain as dots, the 7-day rolling mean as a line, 0-10 fixed, events marked."""
-    width, height = 720, 262
-    left, right, band_y, top, bottom = 46, 712, 46, 64, 224
+    width, height = 720, 200
+    left, right, band_y, top, bottom = 70, 712, 46, 74, 176
+    fall_y = band_y + 14
     start, count = days[0].day, len(days)
     scale = _DayScale(start, count, left, right)
 
@@ -145,21 +146,23 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
         lx += 16 + len(label) * 7.4 + 18
 
     # Axes, grid and the scale direction.
-    parts.append(_text(left - 8, band_y + 5, "Events", 12, "end"))
+    parts.append(_text(left - 8, band_y + 5, "Warnings", 12, "end"))
+    parts.append(_text(left - 8, fall_y + 5, "Falls", 12, "end"))
     for value in range(0, 11, 2):
         parts.append(
             f'<line x1="{left}" y1="{_f(y(value))}" x2="{right}" y2="{_f(y(value))}" '
             f'stroke="{GRID}" stroke-width="{1.2 if value else 1.5}"/>'
         )
         parts.append(_text(left - 8, y(value) + 5, str(value), 14, "end"))
+    middle = _f((top + bottom) / 2)
     parts.append(
         _text(
-            14,
+            16,
             (top + bottom) / 2,
-            "Pain 0-10, higher = worse",
+            "higher = worse",
             13,
             "middle",
-            transform=f"rotate(-90 14 {_f((top + bottom) / 2)})",
+            transform=f"rotate(-90 16 {middle})",
         )
     )
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{INK}"/>')
@@ -171,12 +174,12 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
         x = scale.x(m.day)
         if m.kind == "procedure":
             parts.append(
-                f'<line x1="{_f(x)}" y1="{band_y - 10}" x2="{_f(x)}" y2="{bottom}" '
+                f'<line x1="{_f(x)}" y1="{band_y - 22}" x2="{_f(x)}" y2="{bottom}" '
                 f'stroke="{INK}" stroke-width="2.5"/>'
             )
             anchor = "start" if x < (left + right) / 2 else "end"
             parts.append(
-                _text(x + (5 if anchor == "start" else -5), band_y - 2, "Procedure", 13, anchor)
+                _text(x + (5 if anchor == "start" else -5), band_y - 12, "Procedure", 13, anchor)
             )
         elif m.kind == "visit":
             parts.append(
@@ -225,7 +228,7 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
         seen.add((m.day, m.kind))
         x = scale.x(m.day)
         if m.kind == "fall":
-            parts.append(_triangle(x, band_y + 1, 6))
+            parts.append(_triangle(x, fall_y + 1, 6))
         else:
             filled = any(
                 o.kind == "warning" and o.day == m.day and o.tier in {"emergency", "urgent"}
@@ -257,8 +260,8 @@ def describe_pain(days: Sequence[ChartDay], markers: Sequence[Marker]) -> str:
 
 def activity_chart(weeks: Sequence[Week]) -> Markup:
     """Per 7-day block: limited-activity days (black) and bed-rest days (white, outlined), 0-7."""
-    width, height = 360, 178
-    left, right, top, bottom = 34, 352, 36, 140
+    width, height = 360, 124
+    left, right, top, bottom = 34, 340, 30, 86
     n = len(weeks)
     slot = (right - left) / max(n, 1)
     bar = min(16.0, slot * 0.38)
@@ -272,15 +275,14 @@ def activity_chart(weeks: Sequence[Week]) -> Markup:
         f'<rect x="{left + 168}" y="6" width="12" height="12" fill="#fff" '
         f'stroke="{INK}" stroke-width="1.5"/>',
         _text(left + 185, 17, "Bed-rest days", 13),
-        _text(left - 6, top - 8, "days per week (of 7)", 12, "start"),
     ]
-    for value in (0, 1, 2, 3, 4, 5, 6, 7):
+    for value in range(8):
         parts.append(
             f'<line x1="{left}" y1="{_f(y(value))}" x2="{right}" y2="{_f(y(value))}" '
             f'stroke="{GRID}" stroke-width="{0.8 if value % 7 else 1.2}"/>'
         )
-        if value % 7 == 0 or (n <= 26 and value % 2 == 0) or value == 7:
-            parts.append(_text(left - 6, y(value) + 5, str(value), 13, "end"))
+    for value in (0, 7) if n > 13 else (0, 3, 7):
+        parts.append(_text(left - 6, y(value) + 5, str(value), 13, "end"))
     for i, w in enumerate(weeks):
         cx = left + (i + 0.5) * slot
         if w.logged == 0:
@@ -293,6 +295,8 @@ def activity_chart(weeks: Sequence[Week]) -> Markup:
                     f'height="{_f(y(0) - y(value))}" fill="{fill}" '
                     f'stroke="{INK}" stroke-width="1.2"/>'
                 )
+            if n <= 13:  # few enough blocks to print each count above its bar
+                parts.append(_text(cx + offset + bar / 2, y(value) - 3, str(value), 11, "middle"))
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{INK}"/>')
     parts.extend(_week_labels(weeks, left, slot, bottom))
     return _svg(
@@ -303,16 +307,14 @@ def activity_chart(weeks: Sequence[Week]) -> Markup:
 
 def _week_labels(weeks: Sequence[Week], left: float, slot: float, bottom: float) -> list[str]:
     n = len(weeks)
-    every = max(1, math.ceil(n / 6))
+    every = max(1, math.ceil(n / 5))
     parts = []
     for i, w in enumerate(weeks):
         if (n - 1 - i) % every:
             continue  # count back from the last block so "the last 7 days" is always labelled
         cx = left + (i + 0.5) * slot
-        anchor = "end" if i == n - 1 and n > 8 else "middle"
-        x = cx + slot / 2 if anchor == "end" else cx
-        parts.append(_text(x, bottom + 18, f"{w.end.day} {w.end:%b}", 12, anchor))
-    parts.append(_text(left, bottom + 34, "7-day blocks, each ending on the date shown", 11))
+        parts.append(_text(cx, bottom + 17, f"{w.end.day} {w.end:%b}", 12, "middle"))
+    parts.append(_text(left, bottom + 32, "Days in each 7-day block, ending on the date shown", 11))
     return parts
 
 
@@ -329,8 +331,8 @@ def describe_weeks(weeks: Sequence[Week]) -> str:
 
 def walking_chart(days: Sequence[ChartDay]) -> Markup:
     """Minutes walked per day as bars; the scale grows to the largest value."""
-    width, height = 360, 178
-    left, right, top, bottom = 40, 352, 36, 140
+    width, height = 360, 124
+    left, right, top, bottom = 40, 352, 30, 86
     values = [d.minutes_walked for d in days if d.minutes_walked is not None]
     peak = max(values, default=0)
     step = next((s for s in (10, 15, 30, 60, 120, 240, 480) if peak <= s * 4), 480)
@@ -344,8 +346,7 @@ def walking_chart(days: Sequence[ChartDay]) -> Markup:
     parts = [
         f'<rect x="{left}" y="6" width="12" height="12" fill="{GREY}" '
         f'stroke="{INK}" stroke-width="1"/>',
-        _text(left + 17, 17, "Minutes walked that day", 13),
-        _text(left - 6, top - 8, "minutes", 12, "start"),
+        _text(left + 17, 17, "Minutes walked per day", 13),
     ]
     for value in range(0, top_value + 1, step):
         parts.append(
@@ -363,7 +364,7 @@ def walking_chart(days: Sequence[ChartDay]) -> Markup:
         parts.append(f'<path d="{bars}" fill="{GREY}"/>')
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{INK}"/>')
     for day, label in _date_ticks(scale.start, scale.days)[:: 2 if scale.days > 10 else 1]:
-        parts.append(_text(scale.x(day), bottom + 18, label, 12, "middle"))
+        parts.append(_text(scale.x(day), bottom + 17, label, 12, "middle"))
     if not values:
         parts.append(_text((left + right) / 2, (top + bottom) / 2, "Not answered", 14, "middle"))
     desc = (

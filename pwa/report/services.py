@@ -234,7 +234,7 @@ class YesCount:
     def text(self) -> str:
         if not self.answered:
             return "not answered"
-        return f"{self.yes} of {_plural(self.answered, 'day')}"
+        return f"{self.yes} of {self.answered} answered"
 
 
 @dataclass(frozen=True)
