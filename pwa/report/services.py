@@ -19,6 +19,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..checkin.signs import ALL_SIGNS
 from ..models import (
     APPOINTMENT_KINDS,
     FRACTURE_CAUSES,
@@ -763,13 +764,8 @@ def _appointment_line(a: Appointment, zone: str) -> AppointmentLine:
 
 def sign_label(code: str) -> str:
     """The warning sign's wording from the check-in's list; a readable code if it is unknown."""
-    try:
-        from ..checkin.signs import ALL_SIGNS
-    except ImportError:  # the check-in feature is optional for the report
-        ALL_SIGNS = {}
     sign = ALL_SIGNS.get(code)
-    label = getattr(sign, "label", None) or (sign if isinstance(sign, str) else None)
-    return label or code.replace("_", " ").capitalize()
+    return sign.label if sign else code.replace("_", " ").capitalize()
 
 
 # --------------------------------------------------------------------------- numbers as text
