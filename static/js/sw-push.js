@@ -79,14 +79,22 @@ async function handleNotificationClick(notification, action) {
 async function openPage(path) {
   const target = new URL(path, self.location.origin).href;
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  for (const client of windows) {
-    if (client.url === target && 'focus' in client) return client.focus();
-  }
+  const same = windows.find((client) => client.url === target);
+  if (same) return focusIfAllowed(same);
   if (windows.length && 'navigate' in windows[0]) {
     try {
       const client = await windows[0].navigate(target);
-      if (client) return client.focus();
+      if (client) return focusIfAllowed(client);
     } catch (error) { /* not controlled by us yet: open a new window below */ }
   }
   return self.clients.openWindow(target);
+}
+
+// Focusing is allowed while handling a tap; anywhere else it throws, which must not matter.
+async function focusIfAllowed(client) {
+  try {
+    return await client.focus();
+  } catch (error) {
+    return client;
+  }
 }
