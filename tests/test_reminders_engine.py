@@ -491,3 +491,28 @@ def test_a_0130_reminder_in_the_repeated_autumn_hour_is_sent_once(app, zone, nig
         send_due(_db.session, moment, {"email": sink}, secret_key="k", base_url="http://u.test")
         moment += timedelta(seconds=90)
     assert len(sink.received) == 1
+
+
+def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(app):
+    """The unique key is the last word: even if a reminder were due again for an occurrence
+    another process already holds, only the rows this tick inserted are sent."""
+    first, second = make_patient(), make_patient()
+    schedule_from(first, local(DAY, 12))
+    schedule_from(second, local(DAY, 12))
+    (held,) = reminders_of(first, "checkin")
+    _db.session.add(
+        ReminderDelivery(
+            reminder_id=held.id,
+            occurrence_at=local(DAY, 19),
+            channel="email",
+            status="sent",
+            due_at=local(DAY, 19),
+            sent_at=local(DAY, 19),
+        )  # fmt: skip
+    )
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 19, 0, 30))
+    assert [m.email for m in senders["email"].received] == [second.email]
+    assert len(deliveries()) == 2
+    _db.session.expire_all()
+    assert held.next_occurrence_at == local(DAY + timedelta(days=1), 19)

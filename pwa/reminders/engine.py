@@ -22,12 +22,15 @@ LOCKED. The unique key is what guarantees "once" on both.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, select, text, update
@@ -66,6 +69,12 @@ APPOINTMENT_OVERLAP = timedelta(minutes=5)  # re-read recent changes: commits la
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 30 * 60
 EPOCH = datetime(1970, 1, 1)
+
+
+@lru_cache(maxsize=512)
+def zone_of(name: str) -> ZoneInfo:
+    """One ZoneInfo per zone name for the process (ZoneInfo's own cache keeps only a few)."""
+    return ZoneInfo(name)
 
 
 @dataclass
@@ -130,14 +139,29 @@ def send_due(
     result = TickResult()
     started = clock.monotonic()
     tick = _Tick(session, now, senders, secret_key, base_url, result)
-    tick.phase("expire stale claims", tick.expire_stale_claims)
-    tick.phase("sync appointments", tick.sync_appointments)
-    while True:
-        more = tick.phase("send due reminders", lambda: tick.send_due_batch(batch))
-        if not more or clock.monotonic() - started > time_budget:
-            break
-    tick.phase("send retries", tick.send_retries)
+    with _gc_paused():
+        tick.phase("expire stale claims", tick.expire_stale_claims)
+        tick.phase("sync appointments", tick.sync_appointments)
+        while True:
+            more = tick.phase("send due reminders", lambda: tick.send_due_batch(batch))
+            if not more or clock.monotonic() - started > time_budget:
+                break
+        tick.phase("send retries", tick.send_retries)
     return result
+
+
+@contextmanager
+def _gc_paused():
+    """Python's cyclic collector, walking every long-lived object of the process again and
+    again while a big batch of rows is loaded, made a 10,000-due tick grow faster than what was
+    due; paused for the tick, it collects the tick's garbage once afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Tick:
@@ -247,6 +271,7 @@ class _Tick:
 
     def send_due_batch(self, limit: int) -> bool:
         """Claims and sends up to `limit` due reminders; True when more may be due."""
+        self._contexts_seen = {}  # one batch's objects at a time: commits expire what is held
         self.begin_write()
         reminders = list(
             self.session.scalars(
@@ -308,10 +333,10 @@ class _Tick:
             contexts[reminder.id] = _Context(
                 reminder=reminder,
                 user_id=user.id,
-                zone=user.zone,
+                zone=zone_of(user.timezone),
                 settings=setting,
                 channels=channels,
-                title=reminder_title(reminder, user.zone, now),
+                title=reminder_title(reminder, zone_of(user.timezone), now),
                 name=user.name,
                 email=user.email,
                 details=[],
@@ -358,9 +383,9 @@ class _Tick:
         checkins = [r for r in reminders if r.kind == "checkin"]
         if not checkins:
             return set()
-        days = {to_local(self.now, users[r.user_id].zone).date() for r in checkins}
+        days = {to_local(self.now, zone_of(users[r.user_id].timezone)).date() for r in checkins}
         days |= {
-            to_local(r.next_occurrence_at, users[r.user_id].zone).date()
+            to_local(r.next_occurrence_at, zone_of(users[r.user_id].timezone)).date()
             for r in checkins
             if r.next_occurrence_at
         }
@@ -425,19 +450,18 @@ class _Tick:
                             "created_at": self.now,
                         }
                     )
-        claimed = []
+        if not rows:
+            return []
         table = ReminderDelivery.__table__
-        for start in range(0, len(rows), 500):
-            statement = (
-                self.insert(table)
-                .values(rows[start : start + 500])
-                .on_conflict_do_nothing(index_elements=["reminder_id", "occurrence_at", "channel"])
-                .returning(
-                    table.c.id, table.c.reminder_id, table.c.channel, table.c.status, table.c.due_at
-                )
+        statement = (
+            self.insert(table)
+            .on_conflict_do_nothing(index_elements=["reminder_id", "occurrence_at", "channel"])
+            .returning(
+                table.c.id, table.c.reminder_id, table.c.channel, table.c.status, table.c.due_at
             )
-            claimed.extend(tuple(row) for row in self.session.execute(statement))
-        return claimed
+        )
+        # One cached statement, sent in multi-row batches ("insertmanyvalues").
+        return [tuple(row) for row in self.session.connection().execute(statement, rows)]
 
     def _channels_of(self, reminder_id: int) -> list[str]:
         return self._contexts_seen[reminder_id].channels
@@ -465,9 +489,9 @@ class _Tick:
         self.session.connection().execute(statement, params)
 
     def message(self, delivery_id: int, context: _Context, channel: str, due: datetime) -> Outgoing:
-        token = action_token(self.secret_key, delivery_id)
         actions = []
         if context.reminder.kind == "medicine":
+            token = action_token(self.secret_key, delivery_id)
             path = f"/reminders/act/{token}"
             actions = [
                 ("taken", "Taken", f"/reminders/act/{token}/taken"),
@@ -478,7 +502,10 @@ class _Tick:
         else:
             path = "/checkin"
         remaining = max(60, int((due + context.grace - self.now).total_seconds()))
-        off = off_token(self.secret_key, context.reminder.id, context.user_id)
+        off_path = None
+        if channel == "email":
+            off = off_token(self.secret_key, context.reminder.id, context.user_id)
+            off_path = f"/reminders/off/{off}"
         return Outgoing(
             delivery_id=delivery_id,
             channel=channel,
@@ -489,7 +516,7 @@ class _Tick:
             email=context.email,
             details=context.details,
             actions=actions if channel == "push" else [],
-            off_path=f"/reminders/off/{off}",
+            off_path=off_path,
             tag=f"reminder-{context.reminder.id}",
             ttl=remaining,
             targets=context.targets if channel == "push" else [],
@@ -582,6 +609,7 @@ class _Tick:
 
     def send_retries(self) -> None:
         """Sends again what failed earlier (after its backoff) or was snoozed."""
+        self._contexts_seen = {}
         self.begin_write()
         waiting = list(
             self.session.scalars(
