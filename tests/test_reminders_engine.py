@@ -17,6 +17,7 @@ from pwa.models import (
     Reminder,
     ReminderDelivery,
     ReminderSettings,
+    User,
 )
 from pwa.reminders.channels import Outcome, SinkSender
 from pwa.reminders.engine import send_due
@@ -128,6 +129,22 @@ def test_a_new_patient_has_the_daily_checkin_at_19_and_appointment_reminders_on(
         ZoneInfo("Europe/Berlin")
     )
     assert local_next.time() == time(19, 0)
+
+
+def test_accounts_made_from_the_command_line_or_bare_rows_get_the_defaults_too(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "--email", "cli@example.com", "--password", "a long password",
+              "--timezone", "America/Chicago"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bare = User(email="bare@example.com", password_hash="x", name="Bare")  # zone from default
+    _db.session.add(bare)
+    _db.session.commit()
+    for email in ("cli@example.com", "bare@example.com"):
+        patient = _db.session.scalar(select(User).where(User.email == email))
+        assert settings_of(patient) is not None
+        (checkin,) = reminders_of(patient, "checkin")
+        assert patient.local_now(checkin.next_occurrence_at).time() == time(19, 0)
 
 
 # --- Sending once ------------------------------------------------------------------------------

@@ -77,7 +77,9 @@ def create_defaults(session: Session, patient: User, now: datetime) -> ReminderS
     checkin = Reminder(
         user=patient, kind="checkin", enabled=True, frequency="daily", times=[DEFAULT_CHECKIN_TIME]
     )
-    reschedule(checkin, patient.zone, settings, now)
+    # A row not yet inserted may still lack its column default.
+    zone = ZoneInfo(patient.timezone or User.__table__.c.timezone.default.arg)
+    reschedule(checkin, zone, settings, now)
     session.add_all([settings, checkin])
     return settings
 
