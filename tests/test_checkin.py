@@ -205,3 +205,22 @@ def test_default_date_is_today_in_the_patients_zone(client, app, auth):
     html = client.get("/checkin").get_data(as_text=True)
     assert f'value="{patient.today().isoformat()}"' in html
     assert patient.today() >= date.today() - timedelta(days=1)
+
+
+def test_checkin_and_result_link_what_to_expect_for_the_treatment(client, app, auth):
+    patient = make_patient(profile={"treatment": "kyphoplasty", "procedure_date": date.today()})
+    auth.login(patient.email)
+    form_page = client.get("/checkin").get_data(as_text=True)
+    assert "What to expect" in form_page and 'href="/learn/kyphoplasty"' in form_page
+    done = client.post(
+        "/checkin", data=checkin_form(date=patient.today().isoformat(), warning_signs=["calf"])
+    ).location
+    html = client.get(done).get_data(as_text=True)
+    assert 'href="/learn/recovering-at-home"' in html
+    assert 'href="/learn/warning-signs"' in html
+
+
+def test_nonsurgical_patients_are_pointed_to_nonsurgical_care(client, app, auth):
+    patient = make_patient(profile={"treatment": "nonsurgical", "fracture_date": date.today()})
+    auth.login(patient.email)
+    assert 'href="/learn/nonsurgical-care"' in client.get("/checkin").get_data(as_text=True)

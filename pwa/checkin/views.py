@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..learn.services import what_to_expect
 from ..models import new_uuid, utcnow
 from . import bp
 from .forms import CheckInForm, WarningActionForm
@@ -33,6 +34,7 @@ def render_form(form: CheckInForm, **context):
         sign_groups=signs_by_tier(SIGNS),
         tier_headings=TIER_HEADINGS,
         guidance=TIER_GUIDANCE,
+        expect_articles=what_to_expect(current_user.profile, current_user.today()),
         **context,
     )
 
@@ -60,10 +62,8 @@ def new():
     return render_form(form, editing=False)
 
 
-@bp.get("/checkin/<uuid>/done")
-@login_required
-def done(uuid: str):
-    checkin = own_checkin_or_404(uuid)
+def render_done(checkin, action_form: WarningActionForm):
+    """The result screen: the most urgent tier's guidance first, then what the patient did."""
     codes = [event.sign for event in checkin.warning_events]
     return render_template(
         "checkin/done.html",
@@ -71,8 +71,15 @@ def done(uuid: str):
         grouped=signs_by_tier(codes),
         top_tier=top_tier(codes),
         guidance=TIER_GUIDANCE,
-        action_form=WarningActionForm(),
+        action_form=action_form,
+        expect_articles=what_to_expect(current_user.profile, current_user.today()),
     )
+
+
+@bp.get("/checkin/<uuid>/done")
+@login_required
+def done(uuid: str):
+    return render_done(own_checkin_or_404(uuid), WarningActionForm())
 
 
 @bp.post("/checkin/<uuid>/action")
@@ -85,15 +92,7 @@ def action(uuid: str):
         db.session.commit()
         flash("Thank you. What you did is saved and will be on your report.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
-    codes = [event.sign for event in checkin.warning_events]
-    return render_template(
-        "checkin/done.html",
-        checkin=checkin,
-        grouped=signs_by_tier(codes),
-        top_tier=top_tier(codes),
-        guidance=TIER_GUIDANCE,
-        action_form=form,
-    ), 422
+    return render_done(checkin, form), 422
 
 
 @bp.route("/checkin/<uuid>/edit", methods=["GET", "POST"])
