@@ -127,6 +127,14 @@ def test_article_orders_are_unique_so_previous_and_next_are_well_defined():
     assert len(orders) == len(set(orders)), sorted(orders)
 
 
+def test_order_follows_the_stages_so_next_reads_through_the_index_in_turn():
+    """Previous/next go by `order`; the index groups by stage. Orders that rise stage by stage
+    make "Next" walk through the index as the patient sees it."""
+    by_order = [a.slug for a in get_library().articles]
+    by_index = [a.slug for _, _, articles in get_library().by_topic() for a in articles]
+    assert by_order == by_index
+
+
 def test_glossary_term_slugs_are_unique_anchors():
     terms = get_library().glossary.terms
     assert len(terms) >= 20
