@@ -3,8 +3,10 @@
 
 const section = document.querySelector('[data-push]');
 const statusLine = section && section.querySelector('[data-push-status]');
-const onButton = section && section.querySelector('[data-push-on]');
-const offButton = section && section.querySelector('[data-push-off]');
+const onWrap = section && section.querySelector('[data-push-on]');
+const offWrap = section && section.querySelector('[data-push-off]');
+const onButton = onWrap && onWrap.querySelector('button');
+const offButton = offWrap && offWrap.querySelector('button');
 
 function say(text) {
   if (statusLine) statusLine.textContent = text;
@@ -51,8 +53,8 @@ async function serverKey() {
 }
 
 function show(isOn) {
-  onButton.hidden = isOn;
-  offButton.hidden = !isOn;
+  onWrap.hidden = isOn;
+  offWrap.hidden = !isOn;
 }
 
 async function turnOn() {

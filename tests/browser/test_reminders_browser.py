@@ -27,6 +27,9 @@ def test_settings_and_a_medicine_reminder_by_label_with_no_axe_violations(
     page = patient_page
     page.goto(live_server.url + "/reminders")
     assert page.get_by_label("Time of the check-in reminder").input_value() == "19:00"
+    page.get_by_text("Notifications are off for this phone.").wait_for()  # push.js ran
+    assert page.get_by_role("button", name="Turn on notifications").is_visible()
+    assert not page.get_by_role("button", name="Turn off notifications on this phone").is_visible()
     assert axe_violations(page) == []
     page.get_by_label("Time of the check-in reminder").fill("20:15")
     page.get_by_role("button", name="Save reminder settings").click()
@@ -39,6 +42,7 @@ def test_settings_and_a_medicine_reminder_by_label_with_no_axe_violations(
     assert axe_violations(page) == []
     page.get_by_label("Name of the medicine").fill("Alendronate")
     page.get_by_label("How much, in your own words (optional)").fill("1 tablet")
+    assert not page.get_by_label("Monday").is_visible()  # only the questions that apply
     page.get_by_label("On chosen days of the week").check()
     page.get_by_label("At what time?").fill("07:30")
     page.get_by_label("Monday").check()
