@@ -76,9 +76,11 @@ function show(status) {
   if (problems.length) {
     text += `${text ? ' ' : ''}${plural(problems.length, 'entry was', 'entries were')} not accepted.`;
   }
-  if (box) {
+  // A later empty round (another tab, Background Sync) must not wipe "Sent" off the screen.
+  const quiet = !text && !problems.length;
+  if (box && !(quiet && !box.textContent.startsWith('Saved on this phone'))) {
     box.replaceChildren(text);
-    if (signIn && !document.body.dataset.signedIn) {
+    if (signIn) { // the server said so just now; a cached page's header may say otherwise
       const link = Object.assign(document.createElement('a'), { href: `/login?next=${encodeURIComponent(window.location.pathname)}`, textContent: 'Sign in' });
       box.append(' ', link);
     }
@@ -87,8 +89,9 @@ function show(status) {
     }
   }
   if (page) {
-    page.textContent = status.waiting > 0 ? waitingMessage(status.waiting)
-      : (status.sent > 0 ? 'Sent. It is now in your record.' : 'Nothing is waiting on this phone.');
+    if (status.waiting > 0) page.textContent = waitingMessage(status.waiting);
+    else if (status.sent > 0) page.textContent = 'Sent. It is now in your record.';
+    else if (page.textContent.startsWith('Saved on this phone')) page.textContent = 'Nothing is waiting on this phone.';
     showProblems(problems);
   }
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -20,8 +21,16 @@ IPHONE_UA = (
 
 def wait_for_worker(page) -> None:
     """Until the worker has stored the precache list and controls the page."""
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+
+
+def until(page, script: str, timeout: float = 10.0):
+    """Evaluates `script` (may return a promise) until it is truthy; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(script)):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
+        page.wait_for_timeout(100)
+    return value
 
 
 def cached_paths(page) -> list[str]:
@@ -79,7 +88,7 @@ def test_chrome_finds_the_app_installable_and_our_button_opens_its_prompt(
         banner = page.locator("#install-banner")
         expect(banner).to_be_visible()
         banner.get_by_role("button", name="Add to home screen").click()
-        page.wait_for_function("window.__installPrompted === true")
+        until(page, "window.__installPrompted === true")
 
         # "Not now" keeps the banner away on the next pages.
         page.goto(live_server.url + "/learn/")
@@ -186,9 +195,10 @@ def test_library_pages_are_refreshed_in_the_background(page, live_server):
     response = page.goto(live_server.url + "/learn/osteoporosis")
     assert response.from_service_worker
     expect(page.locator("#marker")).to_have_text(str(precached))  # the stored copy, at once
-    page.wait_for_function(
-        "async () => { const c = await caches.match('/learn/osteoporosis');"
-        f" return c && (await c.text()).includes('id=marker>{precached + 1}<'); }}"
+    until(
+        page,
+        "caches.match('/learn/osteoporosis').then(c => c && c.text())"
+        f".then(t => t && t.includes('id=marker>{precached + 1}<'))",
     )
     page.goto(live_server.url + "/learn/osteoporosis")
     expect(page.locator("#marker")).to_have_text(str(precached + 1))  # refreshed copy
