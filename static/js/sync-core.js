@@ -25,6 +25,7 @@
   const LIST_FIELDS = new Set(['locations', 'warning_signs']);
   const INTEGER_FIELD = /^(pain|pain_worst|pain_activity|minutes_walked|brace_hours|version|[a-z_]+_doses)$/;
   const SKIPPED_FIELDS = new Set(['csrf_token', 'submit']);
+  const PARALLEL = 4; // requests in flight at once: quick on a phone, gentle on the server
 
   let dbPromise = null;
 
@@ -67,6 +68,10 @@
   const getMeta = (key) => tx([META], 'readonly', (t) => t.objectStore(META).get(key));
   const setMeta = (key, value) => tx([META], 'readwrite', (t) => t.objectStore(META).put(value, key));
   const deleteEntry = (seq) => tx([OUTBOX], 'readwrite', (t) => t.objectStore(OUTBOX).delete(seq));
+  const deleteEntries = (seqs) => tx([OUTBOX], 'readwrite', (t) => {
+    const store = t.objectStore(OUTBOX);
+    seqs.forEach((seq) => store.delete(seq));
+  });
   const putEntry = (entry) => tx([OUTBOX], 'readwrite', (t) => t.objectStore(OUTBOX).put(entry));
 
   function uuid() {
@@ -204,9 +209,16 @@
 
       let token = session.csrf_token;
       let sent = 0;
-      let state = 'done';
-      for (const entry of waiting) {
-        if (entry.owner && entry.owner !== session.account) continue; // waits for its owner
+      let stop = null;
+      let committed = [];
+      const removeCommitted = async () => {
+        const seqs = committed;
+        committed = [];
+        if (seqs.length) await deleteEntries(seqs);
+      };
+
+      // One entry: 'sent', 'aside' (the server said no: 4xx), or why the round stops.
+      const sendOne = async (entry) => {
         let response;
         try {
           response = await send(entry, token);
@@ -218,28 +230,54 @@
             }
           }
         } catch (error) {
-          state = 'offline';
-          break;
+          return 'offline';
         }
         if (accepted(response)) {
-          await deleteEntry(entry.seq);
-          sent += 1;
-        } else if (response.status === 401 || response.status === 403 || response.redirected
-                   || response.type === 'opaqueredirect' || (response.ok && !isJson(response))) {
-          state = 'signed-out';
-          break;
-        } else if (response.status >= 500 || response.status === 429 || !isJson(response)) {
-          state = 'server-error';
-          break;
-        } else {
-          // 4xx with field errors (422), a stale version (409)...: sending again will not
-          // help. It stays on the phone, set aside and shown to the patient.
-          let errors = null;
-          try { errors = await response.json(); } catch (error) { /* keep null */ }
-          await putEntry({ ...entry, state: response.status === 409 ? 'conflict' : 'rejected',
-                           status: response.status, errors });
+          // Only now may it leave: the server has committed it. Removals are written in
+          // batches; one lost to a crash is sent again and answered 200, never saved twice.
+          committed.push(entry.seq);
+          if (committed.length >= 50) await removeCommitted();
+          return 'sent';
         }
+        if (response.status === 401 || response.status === 403 || response.redirected
+            || response.type === 'opaqueredirect' || (response.ok && !isJson(response))) {
+          return 'signed-out';
+        }
+        if (response.status >= 500 || response.status === 429 || !isJson(response)) {
+          return 'server-error';
+        }
+        // 4xx with field errors (422), a stale version (409)...: sending again will not help.
+        // It stays on the phone, set aside and shown to the patient.
+        let errors = null;
+        try { errors = await response.json(); } catch (error) { /* keep null */ }
+        await putEntry({ ...entry, state: response.status === 409 ? 'conflict' : 'rejected',
+                         status: response.status, errors });
+        return 'aside';
+      };
+
+      // Entries of one day (the latest counts for the day) and changes to one appointment go
+      // in order, one after another; different days go side by side, a few at a time.
+      const chains = new Map();
+      for (const entry of waiting) {
+        if (entry.owner && entry.owner !== session.account) continue; // waits for its owner
+        const key = entry.kind === 'entries' ? `day:${entry.body.date}` : `appt:${entry.body.id}`;
+        if (!chains.has(key)) chains.set(key, []);
+        chains.get(key).push(entry);
       }
+      const queue = [...chains.values()];
+      const worker = async () => {
+        while (!stop && queue.length) {
+          for (const entry of queue.shift()) {
+            if (stop) return;
+            const outcome = await sendOne(entry);
+            if (outcome === 'sent') sent += 1;
+            else if (outcome !== 'aside') stop = outcome;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      await removeCommitted();
+      const state = stop || 'done';
       return announce(await status({ state, sent, reason }));
     });
   }
