@@ -278,3 +278,17 @@ def test_fetcher_serves_a_static_file_from_disk(app):
 
     assert b"@font-face" in response.read()
     assert response.content_type == "text/css"
+
+
+def test_a_period_across_the_spring_clock_change_lists_each_local_day_once(client, auth, db):
+    patient = make_patient(timezone="America/New_York")
+    auth.login(patient.email)
+    start, end = date(2026, 3, 1), date(2026, 3, 14)  # clocks go forward on Sun 8 Mar
+    make_diary(db, patient, start, [6] * 14)
+
+    reader = pdf_for(client, start, end)
+    text = " ".join(page_text(reader, i) for i in range(len(reader.pages)))
+
+    assert "14 of 14 days logged" in page_text(reader, 0)
+    for day in ("Sat 7 Mar 2026", "Sun 8 Mar 2026", "Mon 9 Mar 2026"):
+        assert text.count(f"{day} ") == 1
