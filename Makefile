@@ -45,6 +45,7 @@ test: install test-deps
 
 bench: install test-deps
 	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory debs DEBS="nodejs npm"  # Lighthouse
 	$(BIN)/python -m bench
 
 lint: install
