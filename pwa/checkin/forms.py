@@ -4,14 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
-    SelectMultipleField,
     TextAreaField,
-    widgets,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..fields import MultiCheckboxField, WholeNumberField
 from ..models import PAIN_LOCATIONS, WALKING_AIDS, WARNING_ACTIONS, WEEKLY_CHANGE
 from ..validators import NotInFuture
 from .signs import SIGNS
@@ -19,11 +17,6 @@ from .signs import SIGNS
 PAIN_CHOICES = [(str(n), str(n)) for n in range(11)]
 YES_NO = [("yes", "Yes"), ("no", "No")]
 NOTES_MAX = 2000
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class PainField(RadioField):
@@ -38,25 +31,6 @@ class PainField(RadioField):
     def pre_validate(self, form) -> None:
         if self.data not in (None, "") and str(self.data) not in dict(PAIN_CHOICES):
             raise ValidationError(self.invalid_message)
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose "not a number" message says what to enter instead."""
-
-    def __init__(self, label: str, low: int, high: int, what: str, **kwargs) -> None:
-        self.message = f"Please enter {what} from {low} to {high}, as a whole number."
-        super().__init__(
-            label,
-            [Optional(), NumberRange(low, high, self.message)],
-            render_kw={"inputmode": "numeric", "min": low, "max": high},
-            **kwargs,
-        )
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(self.message) from None
 
 
 def doses_field(label: str) -> WholeNumberField:

@@ -10,14 +10,13 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..fields import MultiCheckboxField, WholeNumberField
 from ..models import MEDICINE_FREQUENCIES
 from .services import WEEKDAY_NAMES
 
@@ -57,30 +56,6 @@ class ClockField(StringField):
         if isinstance(self.data, time):
             return f"{self.data.hour:02d}:{self.data.minute:02d}"
         return getattr(self, "raw", "") or ""
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class WholeNumberField(IntegerField):
-    """A whole number whose "not a number" message says what to enter instead."""
-
-    def __init__(self, label: str, low: int, high: int, what: str, **kwargs) -> None:
-        self.message = f"Please enter {what} from {low} to {high}, as a whole number."
-        super().__init__(
-            label,
-            [Optional(), NumberRange(low, high, self.message)],
-            render_kw={"inputmode": "numeric", "min": low, "max": high},
-            **kwargs,
-        )
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(self.message) from None
 
 
 class SettingsForm(FlaskForm):
