@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
 GLOSSARY_SLUG = "glossary"
@@ -277,11 +277,18 @@ def make_renderer(terms: list[Term] | None = None) -> MarkdownIt:
 
 
 def _render_image(self, tokens, idx, options, env) -> str:
-    """Images stay inside the column and load lazily; alt text comes from the Markdown."""
+    """Images stay inside the column and load lazily; alt text comes from the Markdown.
+
+    Each opens full size on a tap, where older eyes can zoom into the labels.
+    """
     token = tokens[idx]
     token.attrSet("loading", "lazy")
     token.attrSet("decoding", "async")
-    return self.image(tokens, idx, options, env)
+    src = escape(str(token.attrGet("src")))
+    return (
+        f'<a class="figure-link" href="{src}">{self.image(tokens, idx, options, env)}'
+        '<span class="figure-hint">Open the picture full size</span></a>'
+    )
 
 
 # ---------------------------------------------------------------------------------------------
