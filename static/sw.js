@@ -71,7 +71,12 @@ async function refreshLibrary() {
 
 self.addEventListener('sync', (event) => {
   if (event.tag === self.UprightSync.SYNC_TAG) {
-    event.waitUntil(self.UprightSync.flush({ reason: 'background-sync' }));
+    event.waitUntil(self.UprightSync.flush({ reason: 'background-sync' }).then((result) => {
+      // Failing the event makes the browser try again later; signed out, only a sign-in helps.
+      if (result.waiting && (result.state === 'offline' || result.state === 'server-error')) {
+        throw new Error(`outbox kept: ${result.state}`);
+      }
+    }));
   }
 });
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -233,9 +234,46 @@ def test_a_form_sent_on_a_dropping_connection_is_kept_by_the_worker(
     page.wait_for_url("**/offline/saved")
     expect(page.locator("[data-outbox-message]")).to_have_text(WAITING.format(n=1))
 
-    context.set_offline(False)
+    context.set_offline(False)  # sent by the page on `online`, or by Background Sync
     page.goto(live_server.url + "/")
-    expect(page.locator("#app-status")).to_contain_text("Sent: 1 saved entry")
+    until(page, "UprightSync.status().then(s => s.waiting === 0)")
+    assert rows(live_server, page.patient.id) == 1
+
+
+def test_background_sync_sends_the_outbox_with_no_page_open(patient_page, live_server, context):
+    page = patient_page
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    go_offline_with_worker(page, context, live_server.url)
+    save_offline_checkin(page, live_server.url, pain=3)
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => r.sync.getTags())") == [
+        "upright-outbox"
+    ]
+    page.goto("about:blank")  # the app is closed
+    # Playwright's request routing stalls a worker's fetches once no page is open, so the
+    # loopback guard is lifted here; the worker only ever fetches its own origin (sw.js).
+    context.unroute_all()
+    context.set_offline(False)
+    # What the browser does when the connection returns (DevTools' "Sync" button does the same).
+    registration = next(r for r in registrations if not r["isDeleted"])
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "upright-outbox",
+            "lastChance": False,
+        },
+    )
+    deadline = time.monotonic() + 10
+    while rows(live_server, page.patient.id) == 0:
+        assert time.monotonic() < deadline, "Background Sync did not send the outbox"
+        time.sleep(0.1)
     assert rows(live_server, page.patient.id) == 1
 
 
@@ -312,3 +350,7 @@ def test_next_appointments_are_readable_offline_and_forgotten_at_sign_out(
     page.click("form[data-logout] button[type=submit]")
     page.wait_for_url("**/login**")
     assert page.evaluate("UprightSync.readAppointments().then(a => a.length)") == 0
+    # The library copies stored while signed in are fetched again as a visitor sees them.
+    until(
+        page, "caches.match('/learn/').then(r => r.text()).then(t => !t.includes('data-account'))"
+    )
