@@ -87,8 +87,11 @@ def run_wrk(url: str, headers: dict[str, str], script: str | None) -> dict:
         lua.write(script or "")
     if script:
         args += ["-s", lua.name]
-    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    result = subprocess.run(args, capture_output=True, text=True, check=True)
     os.unlink(lua.name)
+    output = result.stdout
+    if "Requests/sec" not in output or "50%" not in output:
+        raise RuntimeError(f"unexpected wrk output: {output} {result.stderr}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),

@@ -89,10 +89,21 @@ def latest_per_day(checkins: list[CheckIn]) -> dict[date, CheckIn]:
 
 
 def seven_day_average(session: Session, patient: User, day: date) -> float | None:
-    """Mean daily pain over the 7 days before `day`, or None with too few days logged."""
-    before = list_checkins(session, patient, day - timedelta(days=7), day - timedelta(days=1))
-    daily = [c.pain_avg for c in latest_per_day(before).values()]
-    return mean(daily) if len(daily) >= PAIN_JUMP_MIN_DAYS else None
+    """Mean daily pain over the 7 days before `day`, or None with too few days logged.
+
+    Reads only dates and pain (the latest check-in of each day counts), not whole rows.
+    """
+    rows = session.execute(
+        select(CheckIn.date, CheckIn.pain_avg)
+        .where(
+            CheckIn.user_id == patient.id,
+            CheckIn.date >= day - timedelta(days=7),
+            CheckIn.date < day,
+        )
+        .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
+    )
+    daily = {checkin_date: pain for checkin_date, pain in rows}  # later rows overwrite earlier
+    return mean(daily.values()) if len(daily) >= PAIN_JUMP_MIN_DAYS else None
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:
@@ -111,14 +122,12 @@ def save_checkin(
     """Stores a new check-in and its warning events; (checkin, created).
 
     Idempotent by (patient, uuid): the same id again returns the stored check-in unchanged,
-    also when two requests race (the unique constraint decides, the loser reads the winner).
-    Every read happens before the first write, so SQLite's write lock is held only for one
-    short flush and the commit. Call it with no other changes pending in the session.
+    also when two requests race. The unique constraint decides, so the usual first save costs
+    no lookup; a repeat rolls back and reads what is stored. Every read happens before the
+    first write, so SQLite's write lock is held only for one short flush and the commit.
+    Call it with no other changes pending in the session.
     """
     uuid = uuid or new_uuid()
-    existing = find_checkin(session, patient, uuid)
-    if existing is not None:
-        return existing, False
     average = seven_day_average(session, patient, values["date"])
     checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
     checkin.warning_events = [
