@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 
 import requests
 from playwright.sync_api import sync_playwright
@@ -35,6 +36,7 @@ CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bi
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 EMAIL, PASSWORD = "offline-bench@example.com", "bench password 1"
 QUEUED = 1_000
+ROUNDS = 3
 LIGHTHOUSE_PAGES = {"welcome": "/", "article": "/learn/kyphoplasty", "check-in": "/checkin"}
 
 
@@ -106,9 +108,10 @@ def precache_bytes(base: str) -> tuple[int, int]:
     return len(urls), sum(len(requests.get(base + url, timeout=10).content) for url in urls)
 
 
-def sync_seconds(browser, base: str, workdir: Path) -> tuple[float, int]:
+def sync_seconds(browser, base: str, workdir: Path) -> tuple[list[float], int]:
     """Queue QUEUED check-ins in the outbox (several per day, as patients do), then time one
-    send of the whole outbox; the database must then hold exactly QUEUED rows."""
+    send of the whole outbox; ROUNDS times (the median is reported, the machine is shared).
+    The database must then hold exactly ROUNDS * QUEUED rows."""
     context = browser.new_context()
     # The page sends, not Background Sync, so the timing covers one known sender.
     context.add_init_script(
@@ -119,28 +122,30 @@ def sync_seconds(browser, base: str, workdir: Path) -> tuple[float, int]:
     page.goto(f"{base}/learn/")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     first_day = (datetime.now(UTC).date() - timedelta(days=QUEUED // 3)).isoformat()
-    page.evaluate(
-        """async ([count, firstDay]) => {
-             const start = Date.parse(firstDay);
-             for (let n = 0; n < count; n += 1) {
-               const day = new Date(start + Math.floor(n / 3) * 86400000)
-                 .toISOString().slice(0, 10);
-               await UprightSync.enqueue('entries',
-                                         { date: day, pain: n % 11, notes: `bench ${n}` });
-             }
-           }""",
-        [QUEUED, first_day],
-    )
-    assert page.evaluate("UprightSync.status().then(s => s.waiting)") == QUEUED
-    started = time.perf_counter()
-    result = page.evaluate("UprightSync.flush({ reason: 'bench' })")
-    elapsed = time.perf_counter() - started
+    timings = []
+    for _ in range(ROUNDS):
+        page.evaluate(
+            """async ([count, firstDay]) => {
+                 const start = Date.parse(firstDay);
+                 for (let n = 0; n < count; n += 1) {
+                   const day = new Date(start + Math.floor(n / 3) * 86400000)
+                     .toISOString().slice(0, 10);
+                   await UprightSync.enqueue('entries',
+                                             { date: day, pain: n % 11, notes: `bench ${n}` });
+                 }
+               }""",
+            [QUEUED, first_day],
+        )
+        assert page.evaluate("UprightSync.status().then(s => s.waiting)") == QUEUED
+        started = time.perf_counter()
+        result = page.evaluate("UprightSync.flush({ reason: 'bench' })")
+        timings.append(time.perf_counter() - started)
+        if result["sent"] != QUEUED or result["waiting"] != 0:
+            raise RuntimeError(f"sync sent {result['sent']} of {QUEUED}: {result}")
     context.close()
-    if result["sent"] != QUEUED or result["waiting"] != 0:
-        raise RuntimeError(f"sync sent {result['sent']} of {QUEUED}: {result}")
     with sqlite3.connect(workdir / "bench.sqlite3") as db:
         rows = db.execute("SELECT count(*) FROM checkins").fetchone()[0]
-    return elapsed, rows
+    return timings, rows
 
 
 def lighthouse_bin() -> Path:
@@ -202,9 +207,13 @@ def run() -> list[dict]:
             rows.append(row("check-in page HTML+CSS+JS", round(page_bytes / 1024, 1), "KB", "< 60"))
             count, total = precache_bytes(base)
             rows.append(row(f"precache ({count} URLs)", round(total / 1024, 1), "KB", "< 1536"))
-            seconds, stored = sync_seconds(browser, base, workdir)
-            rows.append(row(f"sync {QUEUED} queued check-ins", round(seconds, 2), "s", "< 5"))
-            rows.append(row("rows after sync", stored, "rows", f"= {QUEUED}"))
+            timings, stored = sync_seconds(browser, base, workdir)
+            spread = f"median of {ROUNDS}: " + ", ".join(f"{t:.2f}" for t in sorted(timings))
+            rows.append(
+                row(f"sync {QUEUED} queued check-ins ({spread})", round(median(timings), 2),
+                    "s", "< 5")
+            )  # fmt: skip
+            rows.append(row("rows after sync", stored, "rows", f"= {ROUNDS * QUEUED}"))
             browser.close()
         goals = {"performance": ">= 95", "accessibility": "= 100", "best-practices": ">= 95"}
         for name, scores in lighthouse_scores(base, session_cookie(base), workdir).items():
