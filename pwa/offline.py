@@ -71,19 +71,10 @@ def checkin_shell():
     fetches a fresh token. The date is filled in on the phone, in the phone's own time.
     """
     from .checkin.forms import CheckInForm
-    from .checkin.signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier
+    from .checkin.views import render_form
 
-    # The same template and context as checkin.views.render_form, minus what needs a patient
-    # (test_offline's "every precached URL answers 200" keeps the two in step).
-    return render_template(
-        "checkin/form.html",
-        form=CheckInForm(meta={"csrf": False}),
-        sign_groups=signs_by_tier(SIGNS),
-        tier_headings=TIER_HEADINGS,
-        guidance=TIER_GUIDANCE,
-        expect_articles=None,
-        editing=False,
-        offline_shell="checkin",
+    return render_form(
+        CheckInForm(meta={"csrf": False}), patient=None, editing=False, offline_shell="checkin"
     )
 
 

@@ -27,14 +27,15 @@ def own_checkin_or_404(uuid: str):
     return checkin
 
 
-def render_form(form: CheckInForm, **context):
+def render_form(form: CheckInForm, patient=None, **context):
+    """The check-in form page; without a patient (the offline shell) it shows no articles."""
     return render_template(
         "checkin/form.html",
         form=form,
         sign_groups=signs_by_tier(SIGNS),
         tier_headings=TIER_HEADINGS,
         guidance=TIER_GUIDANCE,
-        expect_articles=what_to_expect(current_user.profile, current_user.today()),
+        expect_articles=what_to_expect(patient.profile, patient.today()) if patient else None,
         **context,
     )
 
@@ -59,7 +60,7 @@ def new():
         if created:
             flash("Your check-in is saved.", "success")
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
-    return render_form(form, editing=False)
+    return render_form(form, current_user, editing=False)
 
 
 def render_done(checkin, action_form: WarningActionForm):
@@ -112,7 +113,7 @@ def edit(uuid: str):
         db.session.commit()
         flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
-    return render_form(form, editing=True, checkin=checkin)
+    return render_form(form, current_user, editing=True, checkin=checkin)
 
 
 @bp.route("/checkin/<uuid>/delete", methods=["GET", "POST"])
