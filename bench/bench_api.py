@@ -10,19 +10,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from .support import start_production_server, stop
+
 CONNECTIONS, THREADS, SECONDS = 16, 4, 10
 EMAIL, PASSWORD = "bench@example.com", "bench password 1"
 
@@ -47,23 +44,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=10).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not start at {url}")
-
-
 def sign_in(base: str) -> tuple[str, str]:
     """Session cookie and CSRF token of a signed-in bench patient."""
     http = requests.Session()
@@ -75,8 +55,11 @@ def sign_in(base: str) -> tuple[str, str]:
 
 
 def to_ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise RuntimeError(f"unexpected latency in wrk's output: {text!r}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
 def run_wrk(url: str, headers: dict[str, str], script: str | None) -> dict:
@@ -95,8 +78,8 @@ def run_wrk(url: str, headers: dict[str, str], script: str | None) -> dict:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE).group(1)),
         "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "errors": int(errors.group(1)) if errors else 0,
     }
@@ -106,27 +89,8 @@ def run() -> list[dict]:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is missing: `make bench` installs it")
     workdir = Path(tempfile.mkdtemp(prefix="upright-bench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECRET_KEY": "bench-secret",
-        "DEFAULT_TIMEZONE": "UTC",
-    }
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*flask, "users", "create", "--email", EMAIL, "--password", PASSWORD, "--timezone", "UTC"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "wsgi:app"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    server, base = start_production_server(workdir, EMAIL, PASSWORD)
     try:
-        wait_until_up(f"{base}/healthz")
         session, csrf = sign_in(base)
         headers = {"Cookie": f"session={session}", "X-CSRFToken": csrf,
                    "Content-Type": "application/json"}  # fmt: skip
@@ -134,12 +98,7 @@ def run() -> list[dict]:
         trivial = run_wrk(f"{base}/healthz", {}, None)
         saves = run_wrk(f"{base}/api/v1/entries", headers, POST_SCRIPT.replace("DATE", today))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     with sqlite3.connect(workdir / "bench.sqlite3") as db:
         rows = db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
     shutil.rmtree(workdir, ignore_errors=True)

@@ -18,7 +18,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,10 +27,8 @@ from statistics import median
 import requests
 from playwright.sync_api import sync_playwright
 
-from .bench_api import free_port, wait_until_up
+from .support import ROOT, start_production_server, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 EMAIL, PASSWORD = "offline-bench@example.com", "bench password 1"
@@ -45,36 +42,7 @@ def row(metric: str, value, unit: str, goal: str) -> dict:
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECRET_KEY": "offline-bench-secret",
-        "DEFAULT_TIMEZONE": "UTC",
-    }
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*flask, "users", "create", "--email", EMAIL, "--password", PASSWORD, "--timezone", "UTC"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "wsgi:app"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/healthz")
-    return server, base
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    return start_production_server(workdir, EMAIL, PASSWORD, secret="offline-bench-secret")
 
 
 def sign_in(page, base: str) -> None:

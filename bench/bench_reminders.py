@@ -17,18 +17,17 @@ import statistics
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select, text, update
 
-from pwa import create_app
-from pwa.config import TestConfig
 from pwa.extensions import db
 from pwa.models import Reminder, ReminderSettings, User, utcnow
 from pwa.reminders.channels import SinkSender
 from pwa.reminders.engine import send_due
 from pwa.reminders.services import SETTINGS_DEFAULTS
 from pwa.timezones import COMMON_ZONES
+
+from .support import bench_app
 
 PATIENTS = 100_000
 DUE_CASES = (0, 100, 1_000, 10_000)
@@ -38,12 +37,7 @@ GOAL_SECONDS = 2.0  # for 1,000 due
 
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
-        config = type(
-            "BenchConfig",
-            (TestConfig,),
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"},
-        )
-        app = create_app(config)
+        app = bench_app(tmp)
         with app.app_context():
             db.create_all()
             started = time.perf_counter()

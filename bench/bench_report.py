@@ -21,20 +21,19 @@ import time
 import tracemalloc
 from datetime import datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 
 from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from pwa import create_app
 from pwa.auth.services import create_user
-from pwa.config import TestConfig
 from pwa.extensions import db
 from pwa.models import Appointment, CheckIn, Profile, WarningEvent
 from pwa.report import views
 from pwa.report.pdf import StaticFilesOnly, gc_paused
 from pwa.timezones import local_to_utc
+
+from .support import bench_app
 
 PERIODS = {30: 5, 90: 5, 365: 3}  # days of check-ins: timed runs
 GOALS = {30: 0.8, 365: 2.5}
@@ -46,12 +45,7 @@ BASE_URL = "http://localhost/"
 def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = type(
-            "BenchConfig",
-            (TestConfig,),
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"},
-        )
-        app = create_app(config)
+        app = bench_app(tmp)
         with app.app_context():
             db.create_all()
             patients = {days: _make_patient(f"bench{days}@example.com", days) for days in PERIODS}
