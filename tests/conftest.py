@@ -45,6 +45,25 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def csrf_app(tmp_path):
+    """An app with CSRF protection on, as in production (the plain `app` has it off)."""
+    app = create_app(config_for(tmp_path, WTF_CSRF_ENABLED=True))
+    forget_user_between_requests(app)
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def sign_in_with_csrf(client, email: str, password: str = PASSWORD) -> None:
+    """Signs in through the real form, CSRF token included."""
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
 def db(app):
     return _db
 

@@ -9,12 +9,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from pwa import create_app
 from pwa.api.appointments import OPENAPI_PATHS, OPENAPI_SCHEMAS
-from pwa.extensions import db as _db
 from pwa.models import Appointment, utcnow
 
-from .conftest import PASSWORD, config_for, forget_user_between_requests, make_patient
+from .conftest import make_patient, sign_in_with_csrf
 from .test_appointments import make_appointment
 
 API = "/api/v1/appointments"
@@ -309,24 +307,12 @@ def test_openapi_fragments_describe_every_appointment_route(app, client):
 
 class TestWithCsrf:
     @pytest.fixture
-    def app(self, tmp_path):
-        app = create_app(config_for(tmp_path, WTF_CSRF_ENABLED=True))
-        forget_user_between_requests(app)
-        with app.app_context():
-            _db.create_all()
-            yield app
-            _db.session.remove()
-            _db.engine.dispose()
-
-    def sign_in(self, client, patient):
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        client.post("/login", data={"email": patient.email, "password": PASSWORD,
-                                    "csrf_token": token})  # fmt: skip
+    def app(self, csrf_app):
+        return csrf_app
 
     def test_writes_without_the_header_are_refused_in_json(self, client, app, db):
         patient = make_patient()
-        self.sign_in(client, patient)
+        sign_in_with_csrf(client, patient.email)
         mine = make_appointment(patient)
         responses = [
             client.post(API, json=body()),
@@ -341,7 +327,7 @@ class TestWithCsrf:
 
     def test_a_token_from_the_csrf_route_lets_writes_through(self, client, app, db):
         patient = make_patient()
-        self.sign_in(client, patient)
+        sign_in_with_csrf(client, patient.email)
         headers = {"X-CSRFToken": client.get("/api/v1/csrf").json["csrf_token"]}
         created = client.post(API, json=body(), headers=headers)
         assert created.status_code == 201

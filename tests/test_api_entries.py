@@ -6,17 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from pwa import create_app
-from pwa.extensions import db as _db
 from pwa.models import CheckIn
 
-from .conftest import (
-    PASSWORD,
-    config_for,
-    forget_user_between_requests,
-    make_checkin,
-    make_patient,
-)
+from .conftest import make_checkin, make_patient, sign_in_with_csrf
 
 
 def entry(patient, **overrides) -> dict:
@@ -112,29 +104,18 @@ def test_api_responses_are_not_cached(client, signed_in):
 
 class TestWithCsrf:
     @pytest.fixture
-    def app(self, tmp_path):
-        app = create_app(config_for(tmp_path, WTF_CSRF_ENABLED=True))
-        forget_user_between_requests(app)
-        with app.app_context():
-            _db.create_all()
-            yield app
-            _db.session.remove()
-
-    def sign_in(self, client, patient):
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        client.post("/login", data={"email": patient.email, "password": PASSWORD,
-                                    "csrf_token": token})  # fmt: skip
+    def app(self, csrf_app):
+        return csrf_app
 
     def test_a_write_without_the_header_is_refused_in_json(self, client, app):
         patient = make_patient()
-        self.sign_in(client, patient)
+        sign_in_with_csrf(client, patient.email)
         response = client.post("/api/v1/entries", json=entry(patient))
         assert response.status_code == 400 and response.json["error"] == "csrf"
 
     def test_a_fresh_token_from_the_csrf_route_lets_the_write_through(self, client, app, db):
         patient = make_patient()
-        self.sign_in(client, patient)
+        sign_in_with_csrf(client, patient.email)
         token = client.get("/api/v1/csrf").json["csrf_token"]
         response = client.post(
             "/api/v1/entries", json=entry(patient), headers={"X-CSRFToken": token}

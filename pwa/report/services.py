@@ -19,6 +19,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..appointments.services import next_appointment as find_next_appointment
 from ..checkin.signs import ALL_SIGNS
 from ..models import (
     APPOINTMENT_KINDS,
@@ -430,16 +431,7 @@ def build_report(
         .order_by(Appointment.starts_at)
     ).all()
     today_utc = local_to_utc(patient.today(now), time(0), zone)
-    upcoming = session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.user_id == patient.id,
-            Appointment.cancelled_at.is_(None),
-            Appointment.starts_at >= today_utc,
-        )
-        .order_by(Appointment.starts_at)
-        .limit(1)
-    ).first()
+    upcoming = find_next_appointment(session, patient, today_utc)  # from the start of today
     next_appointment = _appointment_line(upcoming, zone) if upcoming else None
 
     events = _events(in_period, warnings, visits, zone)
