@@ -95,3 +95,13 @@ def test_ticking_a_sign_shows_that_tiers_guidance_at_once(patient_page, live_ser
     assert emergency.is_visible() and not urgent.is_visible()  # the most urgent tier leads
     assert emergency.get_by_role("link", name="Call 911").get_attribute("href") == "tel:911"
     assert axe_violations(page) == []
+
+
+def test_a_patient_in_a_hurry_saves_after_the_first_question(patient_page, live_server):
+    page = patient_page
+    page.goto(live_server.url + "/checkin")
+    page.locator("#pain-3").click()
+    page.get_by_role("button", name="Save now").click()
+    page.get_by_role("heading", name="Check-in saved", level=1).wait_for()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(CheckIn.pain_avg)) == 3
