@@ -96,7 +96,7 @@ def test_a_push_message_shows_a_notification_whose_buttons_work(patient_page, li
     context.grant_permissions(["notifications"], origin=live_server.url)
     page.goto(live_server.url + "/reminders")
     page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     payload = _due_medicine_push(live_server.app, page.patient.id)
     assert payload["title"] == "Time to take Alendronate"
 
