@@ -3,6 +3,7 @@
 from flask import render_template, request
 
 from . import bp
+from .fall_check import MAX_POINTS, QUESTIONS, FallCheckForm, form_fields, score
 from .library import TOPICS, get_library
 from .services import search_library
 
@@ -21,6 +22,26 @@ def search():
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     results = search_library(query) if query else []
     return render_template("learn/search.html", query=query, results=results)
+
+
+@bp.get("/check/falls")
+def fall_check():
+    """The fall-risk self-check as a plain form: answers come in the query string, the score is
+    worked out here and shown once, and nothing is stored or logged against anyone."""
+    form = FallCheckForm(request.args)
+    submitted = any(key.startswith("q") for key in request.args)
+    result = None
+    if submitted and form.validate():
+        result = score([field.data for field in form_fields(form)])
+    return render_template(
+        "learn/fall_check.html",
+        form=form,
+        fields=form_fields(form),
+        questions=QUESTIONS,
+        max_points=MAX_POINTS,
+        submitted=submitted,
+        result=result,
+    )
 
 
 @bp.get("/glossary")
