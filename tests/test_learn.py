@@ -450,6 +450,7 @@ def test_fall_check_scores_four_points_or_more_as_talk_to_your_doctor(yes, point
 def test_fall_check_page_is_a_form_that_works_without_javascript(client):
     html = unescape(client.get("/learn/check/falls").get_data(as_text=True))
     assert '<form method="get" action="/learn/check/falls"' in html
+    assert '<input type="hidden" name="answered" value="1">' in html
     for n, question in enumerate(QUESTIONS, 1):
         assert f"{n}. {question.text}" in html
         assert f'id="q{n}-0" name="q{n}" required type="radio" value="yes">' in html
@@ -488,6 +489,12 @@ def test_fall_check_missing_or_bad_answers_are_marked_and_the_rest_kept(client):
     assert '<input checked id="q3-1" name="q3" required type="radio" value="no">' in html
 
 
+def test_fall_check_sent_empty_asks_for_every_answer(client):
+    html = unescape(client.get("/learn/check/falls?answered=1").get_data(as_text=True))
+    assert "Please answer 12 more questions" in html
+    assert html.count('class="field-error"') == 12
+
+
 def test_fall_check_stores_nothing(client, app, db):
     from pwa.models import db as database
 
@@ -507,3 +514,11 @@ def test_fall_check_article_lists_the_same_questions_and_scoring_for_reading_off
     assert [line for line in lines if line in expected] == expected  # all twelve, in order
     assert "4 points or more: you may be at risk of falling. Talk to your doctor" in article.text
     assert "/learn/check/falls" in [link.href for link in article.links]
+
+
+def test_precache_with_the_whole_library_stays_under_one_and_a_half_megabytes(client):
+    """The phone stores every library page, picture and the search index at install."""
+    urls = client.get("/offline/precache.json").json["precache"]
+    assert "/learn/check/falls" in urls and "/static/img/learn/log-roll.svg" in urls
+    total = sum(len(client.get(url).data) for url in urls)
+    assert total < 1.5 * 1024 * 1024, f"{total:,} bytes"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wtforms import Form, RadioField
+from wtforms import Field, Form, RadioField
 from wtforms.validators import AnyOf, InputRequired
 
 AT_RISK_POINTS = 4
@@ -115,5 +115,6 @@ def score(answers: list[str]) -> FallCheckResult:
     return FallCheckResult(points=points, at_risk=points >= AT_RISK_POINTS, yes_answers=yes)
 
 
-def form_fields(form: FallCheckForm) -> list:
+def form_fields(form: FallCheckForm) -> list[Field]:
+    """The twelve answer fields, in question order."""
     return [form[f"q{n}"] for n in range(1, len(QUESTIONS) + 1)]

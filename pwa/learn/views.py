@@ -25,11 +25,11 @@ def search():
 
 
 @bp.get("/check/falls")
-def fall_check():
+def fall_check() -> str:
     """The fall-risk self-check as a plain form: answers come in the query string, the score is
     worked out here and shown once, and nothing is stored or logged against anyone."""
     form = FallCheckForm(request.args)
-    submitted = any(key.startswith("q") for key in request.args)
+    submitted = "answered" in request.args or any(key in form for key in request.args)
     result = None
     if submitted and form.validate():
         result = score([field.data for field in form_fields(form)])
