@@ -207,10 +207,26 @@ def test_every_source_can_be_checked_and_device_makers_are_named_as_such(client,
         if source.url:
             assert source.url.startswith("https://")
             assert f"Web address: {source.url}" in sources
+        if source.note:
+            assert source.note in sources
         if any(maker in source.publisher for maker in DEVICE_MAKERS):
             assert source.device_maker, f"{source.publisher} is a device maker: say so"
     labels = sources.count("Written by the company that makes the device.")
     assert labels == sum(s.device_maker for s in page.sources)
+
+
+def test_the_trials_behind_the_cement_debate_say_how_they_were_run_and_who_paid():
+    """FREE's funding and open design, the sham comparisons and the device maker's uncontrolled
+    studies are stated in the sources list of the evidence page, not only in its text."""
+    sources = {s.title: s for s in page_of("what-studies-found").sources}
+    free = next(s for title, s in sources.items() if title.startswith("FREE"))
+    assert "Paid for by the device maker" in free.note
+    assert "knew which treatment" in free.note
+    shams = [s for s in sources.values() if s.note == "Compared with a sham procedure."]
+    assert len(shams) == 4  # INVEST, Buchbinder, VERTOS IV, VAPOUR
+    cited = [s for s in sources.values() if s.note.startswith("Cited in the device maker's FAQ")]
+    assert len(cited) == 3 and all("comparison group" in s.note for s in cited)
+    assert sum(s.device_maker for s in sources.values()) == 1
 
 
 def test_review_line_names_the_reviewer_as_a_role_until_a_clinician_signs_off():

@@ -36,7 +36,7 @@ TOPICS = {
 
 # Who checked an article, until a licensed clinician signs it off (docs/clinical-signoff.md).
 DEFAULT_REVIEWER = "Reviewed against the sources listed; not yet signed off by a clinician"
-SOURCE_KEYS = {"publisher", "title", "year", "accessed", "url", "device_maker"}
+SOURCE_KEYS = {"publisher", "title", "year", "accessed", "url", "device_maker", "note"}
 URL_RE = re.compile(r"^https://[^\s<>\"']+$")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -66,6 +66,7 @@ class Source:
     accessed: int | None = None  # for an undated web page: the year it was read
     url: str = ""
     device_maker: bool = False
+    note: str = ""  # what a reader weighing the work should know: who paid, what it lacked
 
 
 @dataclass(frozen=True)
@@ -450,6 +451,8 @@ def _check_source(source: dict) -> list[str]:
         problems.append("url must be a full https:// address")
     if "device_maker" in source and not isinstance(source["device_maker"], bool):
         problems.append("device_maker must be true or false")
+    if "note" in source and not _nonempty_str(source["note"]):
+        problems.append("note must be a non-empty text")
     return problems
 
 
@@ -461,6 +464,7 @@ def _make_source(entry: dict) -> Source:
         accessed=entry.get("accessed"),
         url=entry.get("url", "").strip(),
         device_maker=entry.get("device_maker", False),
+        note=" ".join(entry.get("note", "").split()),
     )
 
 
