@@ -267,6 +267,94 @@ def test_no_eight_word_run_is_copied_from_the_sources(slug, source_runs):
     assert copied == []
 
 
+# Statements the clinical review (CLINICAL-REVIEW.md sections 1.1-1.4) found wrong, unsupported
+# or unsafe. Each must stay out of every page.
+CORRECTED = [
+    "are offered medicine",  # only 15-30% are treated within a year
+    "will likely order a bone density test",  # treatment does not wait for the scan
+    "2 drinks a day",  # 1 a day at most, none with opioids or sleeping pills
+    "6 to 8 weeks",  # the cited source does not say it
+    "never found or treated",  # not diagnosed *when they happen*
+    "twice as often as the hip and wrist",  # more than twice as common as hip fractures
+    "stool softener",  # a laxative from the first day of an opioid
+    "size of a pencil tip",  # about the width of a pencil
+    "last bone of the upper back",  # T12 is the last bone of the chest part
+    "did not compare kyphoplasty with a sham",  # they compared it with nothing at all
+    "as quoted by medtronic",  # cite the study itself
+    "can ease pain while a fracture heals",  # bracing: evidence inconclusive
+]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_corrected_statements_do_not_come_back(slug):
+    text = " ".join(page_of(slug).text.lower().split())
+    assert [phrase for phrase in CORRECTED if phrase in text] == []
+
+
+@pytest.mark.parametrize(
+    ("slug", "phrases"),
+    [
+        (
+            "preventing-another-fracture",
+            [
+                "many people are never offered it",
+                "does not have to wait for it",
+                "bone-building drug first",
+                "get each shot on time",
+                "several spine bones at once",
+                "no more than 1 drink a day",
+            ],
+        ),
+        (
+            "what-studies-found",
+            [
+                "vertos iv",
+                "vapour",
+                "cochrane",
+                "aaos guideline, 2010",
+                "nice (2013)",
+                "paid for by the company",
+                "has not been tested against a sham",
+                "229 improved",
+                "caused by cancer",
+            ],
+        ),
+        (
+            "benefits-and-risks",
+            [
+                "life-threatening",
+                "the heart stopping",
+                "fewer than 1 in 100",
+                "about 2 in 100",
+                "about 3 degrees",
+            ],
+        ),
+        (
+            "nonsurgical-care",
+            [
+                "on the day you start the opioid",
+                "percocet, norco",
+                "naloxone",
+                "have not shown clearly",
+                "walking alone is not enough",
+            ],
+        ),
+        (
+            "recovering-at-home",
+            [
+                "surgeons differ",
+                "follow your own surgeon",
+                "on the day you start the opioid",
+                "naloxone",
+            ],
+        ),
+    ],
+)
+def test_the_corrections_the_review_asked_for_are_in_place(slug, phrases):
+    text = " ".join(page_of(slug).text.lower().split())
+    assert [phrase for phrase in phrases if phrase not in text] == []
+
+
 @pytest.fixture(scope="module")
 def flesch_kincaid_grade():
     """textstat's Flesch-Kincaid grade, counting syllables with the CMU Pronouncing Dictionary
