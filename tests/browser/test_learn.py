@@ -26,8 +26,19 @@ PAGES = [
 ]
 
 
+NEW_TOPICS = [
+    "after-a-fall",
+    "moving-safely",
+    "opioids-safely",
+    "mood-fear-and-sleep",
+    "getting-bone-care-started",
+    "food-for-bones",
+    "what-studies-found",
+]
+
+
 def test_library_index_article_and_glossary_have_no_axe_violations(page, live_server):
-    for path in PAGES:
+    for path in PAGES + [f"/learn/{slug}" for slug in NEW_TOPICS]:
         page.goto(live_server.url + path)
         assert axe_violations(page) == [], path
 
@@ -77,7 +88,7 @@ def test_browser_search_gives_the_same_answers_as_the_server(page, live_server):
 
 def test_text_at_200_percent_does_not_scroll_sideways_on_a_360px_phone(page, live_server):
     page.set_viewport_size({"width": 360, "height": 740})
-    for path in PAGES:
+    for path in PAGES + [a.url for a in get_library().all_pages()]:
         page.goto(live_server.url + path)
         widths = page.evaluate(
             """() => {
