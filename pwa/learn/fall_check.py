@@ -2,20 +2,16 @@
 US government work, public domain) with their points, scored on the server and never stored.
 
 The brochure's rule: 4 points or more means you may be at risk of falling; talk to your doctor.
-The library article `fall-risk-check` lists the same questions for reading offline; a test keeps
-the two the same.
+The form is `forms.FallCheckForm`. The library article `fall-risk-check` lists the same
+questions for reading offline; a test keeps the two the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wtforms import Field, Form, RadioField
-from wtforms.validators import AnyOf, InputRequired
-
 AT_RISK_POINTS = 4
 ANSWERS = [("yes", "Yes"), ("no", "No")]
-MISSING = "Please choose Yes or No for this question."
 
 
 @dataclass(frozen=True)
@@ -82,23 +78,6 @@ QUESTIONS = (
 MAX_POINTS = sum(q.points for q in QUESTIONS)
 
 
-class FallCheckForm(Form):
-    """Built from QUESTIONS: one Yes/No field per question, q1 to q12, read from the query."""
-
-
-for _number, _question in enumerate(QUESTIONS, 1):
-    setattr(
-        FallCheckForm,
-        f"q{_number}",
-        RadioField(
-            _question.text,
-            choices=ANSWERS,
-            validate_choice=False,  # an unknown answer gets the same plain message below
-            validators=[InputRequired(MISSING), AnyOf([value for value, _ in ANSWERS], MISSING)],
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class FallCheckResult:
     points: int
@@ -113,8 +92,3 @@ def score(answers: list[str]) -> FallCheckResult:
     yes = tuple(q for q, answer in zip(QUESTIONS, answers, strict=True) if answer == "yes")
     points = sum(q.points for q in yes)
     return FallCheckResult(points=points, at_risk=points >= AT_RISK_POINTS, yes_answers=yes)
-
-
-def form_fields(form: FallCheckForm) -> list[Field]:
-    """The twelve answer fields, in question order."""
-    return [form[f"q{n}"] for n in range(1, len(QUESTIONS) + 1)]

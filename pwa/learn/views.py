@@ -3,7 +3,8 @@
 from flask import render_template, request
 
 from . import bp
-from .fall_check import MAX_POINTS, QUESTIONS, FallCheckForm, form_fields, score
+from .fall_check import MAX_POINTS, QUESTIONS, score
+from .forms import FallCheckForm
 from .library import TOPICS, get_library
 from .services import search_library
 
@@ -28,15 +29,15 @@ def search():
 def fall_check() -> str:
     """The fall-risk self-check as a plain form: answers come in the query string, the score is
     worked out here and shown once, and nothing is stored or logged against anyone."""
-    form = FallCheckForm(request.args)
+    form = FallCheckForm(formdata=request.args)
     submitted = "answered" in request.args or any(key in form for key in request.args)
     result = None
     if submitted and form.validate():
-        result = score([field.data for field in form_fields(form)])
+        result = score([field.data for field in form.answer_fields()])
     return render_template(
         "learn/fall_check.html",
         form=form,
-        fields=form_fields(form),
+        fields=form.answer_fields(),
         questions=QUESTIONS,
         max_points=MAX_POINTS,
         submitted=submitted,
