@@ -333,7 +333,7 @@ class Reminder(db.Model):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     next_occurrence_at: Mapped[datetime | None]
-    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_due_at: Mapped[datetime | None]  # indexed with id: see the end of this module
     source_updated_at: Mapped[datetime | None]  # the appointment version last scheduled
     deleted_at: Mapped[datetime | None]  # medicines are removed softly: their doses stay
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -420,3 +420,10 @@ class ReminderCursor(db.Model):
 # Appointments changed since the cursor are found through this index, whichever code (form,
 # API, Core UPDATE) changed them.
 Index("ix_appointments_updated_at", Appointment.updated_at)
+
+
+# Issue 13/18 (reminder engine): the claim reads due reminders in (next_due_at, id) order, so a
+# whole cohort due at one instant is read from the index without a sort; the delivery log is
+# pruned oldest first.
+Index("ix_reminders_next_due_at_id", Reminder.next_due_at, Reminder.id)
+Index("ix_reminder_deliveries_created_at", ReminderDelivery.created_at)

@@ -48,12 +48,15 @@ class Flaky:
         self.answers = list(answers)
         self.received = []
 
-    def send_many(self, messages):
-        self.received.extend(messages)
+    def send(self, message):
+        self.received.append(message)
         answer = self.answers.pop(0) if self.answers else "sent"
         if isinstance(answer, Exception):
             raise answer
-        return [Outcome(answer, None if answer == "sent" else "scripted failure") for _ in messages]
+        return Outcome(answer, None if answer == "sent" else "scripted failure")
+
+    def close(self):
+        pass
 
 
 def tick(app, now, **senders):
@@ -322,8 +325,8 @@ def test_a_reminder_that_keeps_failing_past_its_grace_period_is_given_up(app):
     assert row.attempts < 12
 
 
-def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
-    patient = make_patient()
+def left_sending(patient, claimed_at: datetime, lease_ends: datetime) -> Reminder:
+    """The state a process killed mid-send leaves: the check-in claimed, advanced, not sent."""
     schedule_from(patient, local(DAY, 12))
     (checkin,) = reminders_of(patient, "checkin")
     _db.session.add(
@@ -333,7 +336,10 @@ def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
             channel="email",
             status="sending",
             due_at=local(DAY, 19),
-            claimed_at=local(DAY, 19),
+            claimed_at=claimed_at,
+            next_attempt_at=lease_ends,
+            attempts=1,
+            created_at=claimed_at,
         )  # fmt: skip
     )
     _db.session.execute(
@@ -345,10 +351,31 @@ def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
         )
     )
     _db.session.commit()
-    result, senders = tick(app, local(DAY, 19, 30))
+    return checkin
+
+
+def test_a_claim_left_by_a_crashed_process_is_sent_by_the_next_tick_once_its_lease_ends(app):
+    patient = make_patient()
+    left_sending(patient, claimed_at=local(DAY, 19), lease_ends=local(DAY, 19, 2))
+    result, senders = tick(app, local(DAY, 19, 1))  # the lease still holds: not ours to send
     assert senders["email"].received == []
+    result, senders = tick(app, local(DAY, 19, 2, 30))
+    assert [m.email for m in senders["email"].received] == [patient.email]
     _db.session.expire_all()
-    assert deliveries()[0].status == "failed"
+    (row,) = deliveries()
+    assert (row.status, row.attempts) == ("sent", 2)
+    result, senders = tick(app, local(DAY, 19, 5))
+    assert senders["email"].received == []
+
+
+def test_a_claim_found_after_its_grace_period_is_recorded_failed_not_sent(app):
+    patient = make_patient()
+    left_sending(patient, claimed_at=local(DAY, 19), lease_ends=local(DAY, 19, 2))
+    result, senders = tick(app, local(DAY, 22, 30))  # the check-in's grace is three hours
+    assert senders["email"].received == [] and result.failed == 1
+    _db.session.expire_all()
+    (row,) = deliveries()
+    assert row.status == "failed" and "too late" in row.last_error
 
 
 def test_a_broken_phase_is_reported_and_the_tick_still_sends(app, monkeypatch):
@@ -525,6 +552,7 @@ def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(a
             status="sent",
             due_at=local(DAY, 19),
             sent_at=local(DAY, 19),
+            created_at=local(DAY, 19),
         )  # fmt: skip
     )
     _db.session.commit()
