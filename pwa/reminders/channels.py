@@ -262,10 +262,12 @@ class PushSender:
                 requests_session=self._session(),
             )
         except WebPushException as error:
-            status = error.response.status_code if error.response is not None else None
+            if error.response is None:  # refused before sending: this subscription's own data
+                return f"could not encrypt for this subscription: {error}"[:300]
+            status = error.response.status_code
             if status in GONE:
                 return "gone"
-            if status is None or status in RETRYABLE:
+            if status in RETRYABLE:
                 return (f"push service answered {status}", _retry_after(error.response))
             return f"push service answered {status}"
         except (requests.RequestException, OSError) as error:
