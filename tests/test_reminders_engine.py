@@ -596,13 +596,12 @@ class Watching:
         self.unrecorded: list[int] = []
 
     def send(self, message):
-        with self.engine.connect() as connection:
+        with self.lock, self.engine.connect() as connection:  # one count at a time, exact
             recorded = connection.scalar(
                 select(_db.func.count()).where(ReminderDelivery.status == "sent")
             )
-        with self.lock:
+            self.sent += 1  # this one included
             self.unrecorded.append(self.sent - recorded)
-            self.sent += 1
         return Outcome("sent")
 
     def close(self):

@@ -69,11 +69,12 @@ def _arrange(app, push: PushService) -> None:
         _db.engine.dispose()
 
 
-def _start(tmp_path, mail: MailServer, name: str, **settings: str) -> subprocess.Popen:
+def _start(app, tmp_path, mail: MailServer, name: str, **settings: str) -> subprocess.Popen:
+    """A `reminders run` process over the test app's own database."""
     env = {
         **os.environ,
         **settings,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(mail.port),
         "VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid_private.pem"),
@@ -97,7 +98,7 @@ def test_two_scheduler_processes_over_one_database_deliver_each_occurrence_once(
     try:
         app = create_app(config_for(tmp_path))
         _arrange(app, push)
-        processes = [_start(tmp_path, mail, "first"), _start(tmp_path, mail, "second")]
+        processes = [_start(app, tmp_path, mail, n) for n in ("first", "second")]
         expected_mail, expected_push = EMAIL_PATIENTS * 2, PUSH_PATIENTS * 2
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and (
@@ -176,14 +177,14 @@ def test_a_scheduler_killed_mid_batch_loses_no_reminder_and_doubles_at_most_its_
     try:
         app = create_app(config_for(tmp_path))
         emails = _arrange_cohort(app, KILLED_PATIENTS)
-        first = _start(tmp_path, mail, "first", **settings)
+        first = _start(app, tmp_path, mail, "first", **settings)
         processes.append(first)
         assert _wait(lambda: len(mail.messages) >= KILLED_PATIENTS // 3, 60), "nothing sent"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         at_kill = len(mail.messages)
         assert at_kill < KILLED_PATIENTS  # killed mid-batch indeed
-        second = _start(tmp_path, mail, "second", **settings)
+        second = _start(app, tmp_path, mail, "second", **settings)
         processes.append(second)
 
         def everyone() -> bool:
