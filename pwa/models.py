@@ -278,9 +278,10 @@ MEDICINE_FREQUENCIES = {
     "yearly": "Once a year",
 }
 DELIVERY_CHANNELS = ("push", "email")
-# sending: claimed by a scheduler; retry/snoozed: to be sent again at next_attempt_at;
-# sent; missed: too late to be useful; skipped: no longer needed (already checked in or taken);
-# failed: gave up (or interrupted mid-send: never retried, so never sent twice).
+# sending: claimed by a scheduler until next_attempt_at (its lease; then the next tick takes it
+# over); retry/snoozed: to be sent again at next_attempt_at; sent; missed: too late to be
+# useful; skipped: no longer needed (already checked in or taken); failed: gave up, or the
+# message could not be built (the reason in last_error).
 DELIVERY_STATUSES = ("sending", "retry", "snoozed", "sent", "missed", "skipped", "failed")
 
 

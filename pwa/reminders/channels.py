@@ -79,7 +79,7 @@ class Outgoing:
 
     def push_payload(self) -> str:
         """What the phone receives: the title, the page to open and the buttons. Nothing else."""
-        payload = {"title": one_line(self.title), "url": self.path}
+        payload: dict[str, object] = {"title": one_line(self.title), "url": self.path}
         if self.tag:
             payload["tag"] = self.tag
         if self.actions:
@@ -222,8 +222,8 @@ class PushSender:
             return Outcome("failed", "no push subscription")
         try:
             payload = message.push_payload()
-        except Exception as error:  # noqa: BLE001 - this message alone cannot be built
-            return Outcome("failed", f"could not build the notification: {error}"[:300])
+        except Exception as problem:  # noqa: BLE001 - this message alone cannot be built
+            return Outcome("failed", f"could not build the notification: {problem}"[:300])
         outcomes = [self._send_one(message, payload, target) for target in message.targets]
         gone = [
             t.subscription_id for t, o in zip(message.targets, outcomes, strict=True) if o == "gone"
@@ -311,18 +311,19 @@ class EmailSender:
         self._lock = threading.Lock()
 
     def message(self, outgoing: Outgoing, local: str, domain: str) -> EmailMessage:
+        title, name = one_line(outgoing.title), one_line(outgoing.name)
         context = {
-            "title": one_line(outgoing.title),
-            "name": one_line(outgoing.name),
+            "title": title,
+            "name": name,
             "details": [one_line(line) for line in outgoing.details],
             "open_url": outgoing.url(outgoing.path),
             "off_url": outgoing.url(outgoing.off_path) if outgoing.off_path else None,
             "settings_url": outgoing.url("/reminders"),
         }
         message = EmailMessage()
-        message["Subject"] = context["title"]
+        message["Subject"] = title
         message["From"] = self.sender
-        message["To"] = Address(display_name=context["name"], username=local, domain=domain)
+        message["To"] = Address(display_name=name, username=local, domain=domain)
         message["Date"] = formatdate(localtime=False)
         domain_of_sender = self.envelope_sender.rpartition("@")[2] or "localhost"
         message["Message-ID"] = make_msgid("reminder", domain=domain_of_sender)
@@ -430,7 +431,7 @@ def _quietly_close(smtp: smtplib.SMTP | None) -> None:
 
 
 class SinkSender:
-    """Accepts everything and keeps it: the in-process sink of tests."""
+    """Accepts everything and keeps it: the in-process sink of tests and of the tick benchmark."""
 
     def __init__(self) -> None:
         self.received: list[Outgoing] = []

@@ -40,11 +40,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
@@ -168,7 +171,7 @@ def send_due(
         tick.phase("sync appointments", tick.sync_appointments)
         for name, work in (("send due reminders", tick.send_due_chunk),
                            ("send retries", tick.send_retries_chunk)):  # fmt: skip
-            while tick.phase(name, lambda work=work: work(chunk)):
+            while tick.phase(name, partial(work, chunk)):
                 if clock.monotonic() - started > time_budget:
                     break
         tick.phase("prune the delivery log", lambda: tick.prune(max(retention, MIN_RETENTION)))
@@ -261,11 +264,10 @@ class _Tick:
             self.session.execute(text("BEGIN IMMEDIATE"))
 
     def insert(self, table: Any) -> Any:
+        """INSERT with ON CONFLICT DO NOTHING available, for this database."""
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table)
+            return postgresql_insert(table)
+        return sqlite_insert(table)
 
     def locked(self, statement: Any, of: Any = Reminder) -> Any:
         if self.dialect == "postgresql":
@@ -500,9 +502,14 @@ class _Tick:
 
     def plan(self, reminder: Reminder, context: _Context) -> _Plan:
         """The occurrences now due, each with its fate, and the next occurrence after them."""
-        occurrences = []
+        occurrences: list[tuple[datetime, datetime, str]] = []
         occurrence, due = reminder.next_occurrence_at, reminder.next_due_at
-        while occurrence is not None and due <= self.now and len(occurrences) < MAX_CATCH_UP:
+        while (
+            occurrence is not None
+            and due is not None
+            and due <= self.now
+            and len(occurrences) < MAX_CATCH_UP
+        ):
             if self.now - due > context.grace:
                 fate = "missed"
             elif not self.still_wanted(context, occurrence):
@@ -518,9 +525,9 @@ class _Tick:
     def unplannable(self, reminder: Reminder) -> _Plan:
         """A reminder whose own data cannot be planned: its occurrence is recorded failed, and it
         is looked at again in an hour (after a fix, it goes on by itself)."""
-        occurrence = reminder.next_occurrence_at or reminder.next_due_at
-        return _Plan([(occurrence, reminder.next_due_at, "failed")], occurrence,
-                     self.now + timedelta(hours=1))  # fmt: skip
+        due = reminder.next_due_at or self.now
+        occurrence = reminder.next_occurrence_at or due
+        return _Plan([(occurrence, due, "failed")], occurrence, self.now + timedelta(hours=1))
 
     def _checkin_days(self, reminders: list[Reminder], users: dict[int, User]) -> set:
         checkins = [r for r in reminders if r.kind == "checkin"]
@@ -892,10 +899,13 @@ class _Tick:
                 .order_by(ReminderDelivery.created_at)
                 .limit(PRUNE_BATCH)
             )
-            deleted = self.session.execute(
-                delete(ReminderDelivery)
-                .where(ReminderDelivery.id.in_(oldest))
-                .execution_options(synchronize_session=False)
+            deleted = cast(
+                CursorResult,
+                self.session.execute(
+                    delete(ReminderDelivery)
+                    .where(ReminderDelivery.id.in_(oldest))
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             self.session.commit()
             if deleted < PRUNE_BATCH:
