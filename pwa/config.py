@@ -61,6 +61,12 @@ class Config:
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
     VAPID_PRIVATE_KEY_FILE = _env("VAPID_PRIVATE_KEY_FILE")  # default: instance/vapid_private.pem
     REMINDERS_INTERVAL_SECONDS = int(_env("REMINDERS_INTERVAL_SECONDS", "30") or 30)
+    # Reminder engine (issues 13 and 18): messages in flight per scheduler process (also the most
+    # a crash can send twice), how long a claim is held before another tick takes it over, and
+    # how long the delivery log is kept (never less than the 14 days an action link works).
+    REMINDERS_SEND_WORKERS = int(_env("REMINDERS_SEND_WORKERS", "8") or 8)
+    REMINDERS_LEASE_SECONDS = int(_env("REMINDERS_LEASE_SECONDS", "120") or 120)
+    REMINDERS_RETENTION_DAYS = int(_env("REMINDERS_RETENTION_DAYS", "30") or 30)
 
 
 class TestConfig(Config):

@@ -278,9 +278,10 @@ MEDICINE_FREQUENCIES = {
     "yearly": "Once a year",
 }
 DELIVERY_CHANNELS = ("push", "email")
-# sending: claimed by a scheduler; retry/snoozed: to be sent again at next_attempt_at;
-# sent; missed: too late to be useful; skipped: no longer needed (already checked in or taken);
-# failed: gave up (or interrupted mid-send: never retried, so never sent twice).
+# sending: claimed by a scheduler until next_attempt_at (its lease; then the next tick takes it
+# over); retry/snoozed: to be sent again at next_attempt_at; sent; missed: too late to be
+# useful; skipped: no longer needed (already checked in or taken); failed: gave up, or the
+# message could not be built (the reason in last_error).
 DELIVERY_STATUSES = ("sending", "retry", "snoozed", "sent", "missed", "skipped", "failed")
 
 
@@ -333,7 +334,7 @@ class Reminder(db.Model):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     next_occurrence_at: Mapped[datetime | None]
-    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_due_at: Mapped[datetime | None]  # indexed with id: see the end of this module
     source_updated_at: Mapped[datetime | None]  # the appointment version last scheduled
     deleted_at: Mapped[datetime | None]  # medicines are removed softly: their doses stay
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -420,3 +421,10 @@ class ReminderCursor(db.Model):
 # Appointments changed since the cursor are found through this index, whichever code (form,
 # API, Core UPDATE) changed them.
 Index("ix_appointments_updated_at", Appointment.updated_at)
+
+
+# Issue 13/18 (reminder engine): the claim reads due reminders in (next_due_at, id) order, so a
+# whole cohort due at one instant is read from the index without a sort; the delivery log is
+# pruned oldest first.
+Index("ix_reminders_next_due_at_id", Reminder.next_due_at, Reminder.id)
+Index("ix_reminder_deliveries_created_at", ReminderDelivery.created_at)
