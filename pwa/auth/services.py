@@ -107,5 +107,11 @@ def authenticate(
 def change_password(user: User, current: str, new: str) -> bool:
     if not verify_password(user.password_hash, current):
         return False
-    user.password_hash = hash_password(new)
+    set_password(user, new)
     return True
+
+
+def set_password(user: User, new: str) -> None:
+    """A new password; the version bump revokes every link sent by e-mail before it."""
+    user.password_hash = hash_password(new)
+    user.token_version = (user.token_version or 1) + 1

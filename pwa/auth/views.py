@@ -1,12 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
-from ..models import User, utcnow
+from ..models import utcnow
 from ..timezones import COMMON_ZONES
 from . import bp
+from .devices import end_all, end_device, list_devices
 from .forms import LoginForm, PasswordForm, RegisterForm
 from .services import (
     EmailTaken,
@@ -16,15 +17,11 @@ from .services import (
     change_password,
     create_user,
 )
+from .web import current_device, keep_this_device_after_password_change, policy, sign_in, sign_out
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
 
 
 @login_manager.unauthorized_handler
@@ -70,7 +67,7 @@ def register():
             )
         else:
             db.session.commit()
-            login_user(user, remember=True)
+            sign_in(user, remember=True)
             flash("Welcome to Upright. Tell us a little about your back first.", "success")
             return redirect(url_for("profile.edit", welcome=1))
     return render_template("auth/register.html", form=form, zones=COMMON_ZONES)
@@ -97,7 +94,7 @@ def login():
             if user is None:
                 form.form_errors.append("The e-mail address or the password is not right.")
             else:
-                login_user(user, remember=form.remember.data)
+                sign_in(user, remember=form.remember.data)
                 return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -108,7 +105,7 @@ def logout():
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         return render_template("auth/logout.html")
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login", signed_out=1))
 
@@ -119,8 +116,40 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         if change_password(current_user, form.current.data, form.new.data):
+            end_all(db.session, current_user, keep=current_device())
+            keep_this_device_after_password_change(current_device())
             db.session.commit()
-            flash("Your password is changed.", "success")
+            flash("Your password is changed. Every other device is signed out.", "success")
             return redirect(url_for("profile.account"))
         form.current.errors.append("That is not your current password.")
     return render_template("auth/password.html", form=form)
+
+
+@bp.post("/account/devices/<int:device_id>/sign-out")
+@login_required
+def sign_out_device(device_id: int):
+    this = current_device()
+    if this is not None and this.id == device_id:
+        return logout()
+    if not end_device(db.session, current_user, device_id):
+        abort(404)
+    db.session.commit()
+    flash("That device is signed out.", "success")
+    return redirect(url_for("profile.account", _anchor="devices"))
+
+
+@bp.post("/account/devices/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    end_all(db.session, current_user)
+    db.session.commit()
+    sign_out()
+    flash("You are signed out on every device, this one too.", "info")
+    return redirect(url_for("auth.login", signed_out=1))
+
+
+def signed_in_devices() -> list:
+    """For the account page: (device, is this one) for each signed-in device."""
+    this = current_device()
+    devices = list_devices(db.session, current_user, now=utcnow(), policy=policy())
+    return [(device, this is not None and device.id == this.id) for device in devices]
