@@ -324,7 +324,7 @@ class _Tick:
             setting = settings.get(user.id)
             email_on = setting.email_enabled if setting is not None else True
             channels = (["push"] if targets.get(user.id) else []) + (
-                ["email"] if email_on and user.email else []
+                ["email"] if email_on and user.email and user.email_verified else []
             )
             grace = grace_for(reminder)
             appointment = reminder.appointment
