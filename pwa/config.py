@@ -81,7 +81,7 @@ class Config:
         "verify-user": (5, 60 * 60),
     }
     # Push endpoints must be public https hosts; only tests with a loopback push service say so.
-    PUSH_ALLOW_ANY_HOST = False
+    PUSH_ALLOW_ANY_HOST = _env_bool("PUSH_ALLOW_ANY_HOST", False)
 
 
 class TestConfig(Config):

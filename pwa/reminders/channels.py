@@ -29,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
+from .endpoints import UnsafeEndpoint, pinned_session
+from .endpoints import failure as endpoint_failure
+
 log = logging.getLogger(__name__)
 
 
@@ -143,20 +146,21 @@ def _retry_after(response) -> int | None:
 class PushSender:
     """Sends through each subscription's push service, a few requests at a time."""
 
-    def __init__(self, vapid: Vapid, subject: str, timeout: float = 10.0, workers: int = 8):
+    def __init__(
+        self,
+        vapid: Vapid,
+        subject: str,
+        timeout: float = 10.0,
+        workers: int = 8,
+        allow_any_host: bool = False,
+    ):
         self.vapid = vapid
         self.subject = subject
         self.timeout = timeout
         self.workers = workers
-        self._local = threading.local()
+        self.allow_any_host = allow_any_host  # tests' loopback push service only
         self._down: set[str] = set()
         self._lock = threading.Lock()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
 
     def send_many(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         self._down = set()
@@ -191,6 +195,10 @@ class PushSender:
         with self._lock:
             if origin in self._down:
                 return (f"{origin} unreachable this tick", None)
+        try:  # resolved and checked now, connected to the checked address (issue 14)
+            session = pinned_session(target.endpoint, self.allow_any_host)
+        except UnsafeEndpoint as error:
+            return endpoint_failure(error)
         try:
             webpush(
                 subscription_info={
@@ -203,7 +211,7 @@ class PushSender:
                 ttl=message.ttl,
                 timeout=self.timeout,
                 headers={"Urgency": "high"},
-                requests_session=self._session(),
+                requests_session=session,
             )
         except WebPushException as error:
             status = error.response.status_code if error.response is not None else None
@@ -357,6 +365,7 @@ def build_senders(app) -> dict[str, Sender]:
         "push": PushSender(
             load_or_create_vapid(vapid_key_path(config, app.instance_path)),
             config["VAPID_SUBJECT"],
+            allow_any_host=bool(config.get("PUSH_ALLOW_ANY_HOST")),
         ),
         "email": EmailSender(
             host=config["SMTP_HOST"],
