@@ -61,7 +61,8 @@ def load_remembered_user(_request) -> User | None:
         return None
     issued = resume_device(db.session, token, now=utcnow(), policy=policy())
     if issued is None:
-        g.remember_cookie = ""  # spent, revoked or expired: the browser forgets it
+        # Spent, revoked or expired. The cookie is left alone: when two requests of one browser
+        # race with the same token, deleting it here could erase the winner's new one.
         return None
     session["_user_id"] = str(issued.device.user_id)
     session[SESSION_ID] = issued.session_id
