@@ -146,3 +146,87 @@ def test_a_subscription_held_by_another_account_is_not_moved(app, client, db):
     # Ben's browser makes a new subscription of its own, which is stored for Ben.
     fresh = Subscriber("y").subscription("https://fcm.googleapis.com/fcm/send")
     assert client.post("/reminders/push/subscribe", json=fresh).status_code == 201
+
+
+def _certificate(tmp_path, name: str):
+    """A self-signed certificate for `name`, as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An https server on loopback whose certificate names push.test; records the SNI name."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = _certificate(tmp_path, "push.test")
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args):
+            pass
+
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(201)
+            self.end_headers()
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda _socket, name, _context: seen.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, cert_file, seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_over_tls_the_pinned_connection_still_checks_the_hosts_name(monkeypatch, tls_server):
+    import requests
+
+    port, cert_file, seen = tls_server
+    monkeypatch.setattr(endpoints, "resolve", lambda host, port: ["127.0.0.1"])
+    endpoint = f"https://push.test:{port}/push/x"
+    session = endpoints.pinned_session(endpoint, allow_any_host=True)
+    response = session.post(endpoint, data=b"x", verify=str(cert_file), timeout=5)
+    assert response.status_code == 201 and seen == ["push.test"]
+
+    other = f"https://other.test:{port}/push/x"  # served the push.test certificate: refused
+    with pytest.raises(requests.exceptions.SSLError):
+        endpoints.pinned_session(other, allow_any_host=True).post(
+            other, data=b"x", verify=str(cert_file), timeout=5
+        )

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, String, and_, case, delete, literal, null
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..models import ClientLimit, LoginThrottle
 
@@ -29,18 +30,18 @@ if TYPE_CHECKING:
 
 
 class Throttled(Exception):
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
 
 
-def _insert(session: Session, model):
+def _insert(session: Session, model: type) -> Any:
     """The dialect's INSERT, the one with `on_conflict_do_update`."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
-def _at(moment: datetime | None):
+def _at(moment: datetime | None) -> ColumnElement[Any]:
     return literal(moment, DateTime()) if moment is not None else null()
 
 

@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
-from ..models import utcnow
+from ..models import User, utcnow
 from ..timezones import COMMON_ZONES
 from . import bp
 from .devices import end_all, end_device, list_devices
@@ -168,7 +168,7 @@ def forgot_password():
     return render_template("auth/forgot.html", form=form, sent=request.args.get("sent"))
 
 
-def _link_user(purpose: str, max_age: int):
+def _link_user(purpose: str, max_age: int) -> tuple[str | None, User | None]:
     token = request.args.get("token")
     return token, read_token(
         db.session, current_app.config["SECRET_KEY"], token, purpose, max_age=max_age

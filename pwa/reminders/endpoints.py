@@ -21,6 +21,7 @@ import ipaddress
 import re
 import socket
 import threading
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -117,18 +118,20 @@ def checked_address(endpoint: str, allow_any_host: bool = False) -> str:
 class PinnedAdapter(HTTPAdapter):
     """Connects to one checked address for one host name; TLS verifies that name (SNI too)."""
 
-    def __init__(self, host: str, address: str, tls: bool):
+    def __init__(self, host: str, address: str, tls: bool) -> None:
         self.host, self.address, self.tls = host, address, tls
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
         if self.tls:
             pool_kwargs["server_hostname"] = self.host
             pool_kwargs["assert_hostname"] = self.host
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
 
-    def send(self, request, **kwargs):
-        parts = urlsplit(request.url)
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url or "")
         if (parts.hostname or "").lower() != self.host:
             raise requests.ConnectionError(f"refused: {parts.hostname} is not the checked host")
         address = f"[{self.address}]" if ":" in self.address else self.address
