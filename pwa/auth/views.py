@@ -87,7 +87,9 @@ def register():
         except Throttled as wait:
             form.form_errors.append(wait_message(wait))
         except EmailTaken:
-            send_someone_registered(find_user_by_email(db.session, form.email.data))
+            owner = find_user_by_email(db.session, form.email.data)
+            if owner is not None:
+                send_someone_registered(owner)
             form.email.errors.append(
                 "There is already an account with this e-mail address, and we have told its "
                 "owner by e-mail. Try signing in, or choose a new password with "
