@@ -17,7 +17,7 @@ from pwa.models import Appointment, CheckIn, utcnow
 
 from ..conftest import config_for
 from ..test_reminders_support import MailServer
-from .conftest import axe_violations, sign_in
+from .conftest import axe_violations, guard_loopback, sign_in
 from .test_offline import until, wait_for_worker
 from .test_sync import save_offline_checkin
 
@@ -185,3 +185,41 @@ def test_forgot_password_in_the_browser_the_link_works_once(page, live_server, m
     page.goto(live_server.url + link)
     expect(page.locator("h1")).to_have_text("This link no longer works")
     assert axe_violations(page) == []
+
+
+def test_the_account_page_lists_devices_and_an_unconfirmed_address_accessibly(
+    browser, page, live_server, mail
+):
+    patient = live_server.create_patient(email_verified_at=None)
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    laptop = browser.new_context(user_agent=firefox)
+    outside: list[str] = []
+    guard_loopback(laptop, outside)
+    other = laptop.new_page()
+    sign_in(other, live_server.url, patient.email)
+    sign_in(page, live_server.url, patient.email)
+    page.goto(live_server.url + "/account")
+    main = page.locator("main")
+    expect(main).to_contain_text("is not confirmed yet")
+    expect(main).to_contain_text("(this device)")
+    expect(main).to_contain_text("Firefox on Windows")
+    assert axe_violations(page) == []
+    for button in page.locator("main button:visible").all():
+        assert button.bounding_box()["height"] >= 48
+
+    page.get_by_role("button", name="Send the link again").click()
+    (message,) = mail.wait_for(1)
+    link = re.search(r"(/verify-email\?token=\S+)", message.get_body(("plain",)).get_content())[1]
+    page.goto(live_server.url + link)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Confirm my e-mail address").click()
+    expect(main).to_contain_text("Your e-mail address is confirmed")
+    page.goto(live_server.url + "/account")
+    expect(main).to_contain_text(f"{patient.email} is confirmed")
+
+    page.get_by_role("button", name="Sign out that device").click()
+    expect(main).to_contain_text("That device is signed out")
+    other.goto(live_server.url + "/checkin")
+    assert "/login" in other.url
+    laptop.close()
+    assert outside == []
