@@ -11,9 +11,8 @@ from flask import Response, current_app, g, request, session
 from flask_login import login_user, logout_user
 
 from ..extensions import db, login_manager
-from ..models import User, utcnow
+from ..models import DeviceSession, User, utcnow
 from .devices import (
-    DeviceSession,
     SessionPolicy,
     end_session,
     find_device,
