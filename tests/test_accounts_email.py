@@ -193,3 +193,25 @@ def test_an_unconfirmed_address_can_ask_for_a_new_link_a_few_times(app, client, 
     page = client.post("/account/verify-email/send", follow_redirects=True)
     assert "Too many tries" in page.get_data(as_text=True)
     assert len(mail.wait_for(5)) == 5 and no_more_mail(mail, 5)
+
+
+def test_accounts_from_before_the_upgrade_keep_their_reminder_emails(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    app = create_app(config_for(tmp_path))
+    with app.app_context():
+        upgrade(revision="0002")
+        with _db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, password_hash, name, timezone, emergency_number,"
+                    " paper_size, created_at) VALUES ('old@example.com', 'x', 'Old', 'UTC',"
+                    " '911', 'letter', '2026-01-02 03:04:05')"
+                )
+            )
+        upgrade()
+        user = _db.session.scalar(select(User))
+        assert user.email_verified and user.token_version == 1
+        _db.session.remove()
+        _db.engine.dispose()
