@@ -96,7 +96,8 @@ def test_a_shared_phone_shows_no_one_anothers_entries_and_asks_what_to_do(
     anna_leaves_two_entries_on_the_phone(page, context, live_server)
 
     # A signed-out visitor sees nothing of Anna's on the offline appointments page.
-    page.goto(live_server.url + "/login")
+    page.goto(live_server.url + "/login")  # the sign-in page: no one is signed in here now
+    until(page, "UprightSync.getMeta('account').then(account => !account)")
     page.goto(live_server.url + "/offline/appointments")
     copy = page.locator("[data-appointments-copy]")
     expect(copy).to_contain_text("No copy of your appointments")
