@@ -96,6 +96,7 @@ def _populate(count: int) -> int:
                     "emergency_number": "911",
                     "paper_size": "letter",
                     "created_at": now,
+                    "email_verified_at": now,  # reminder e-mails go to confirmed addresses
                 }  # fmt: skip
                 for i in ids
             ],

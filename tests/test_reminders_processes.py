@@ -81,6 +81,7 @@ def _start(app, tmp_path, mail: MailServer, name: str, **settings: str) -> subpr
         "SECRET_KEY": "two-processes",
         "PUBLIC_URL": "http://upright.example",
         "SCHEDULER_ENABLED": "0",
+        "PUSH_ALLOW_ANY_HOST": "1",  # the push service here is on loopback (issue 14)
     }
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(

@@ -25,7 +25,6 @@ import base64
 import json
 import logging
 import os
-import re
 import smtplib
 import threading
 from collections.abc import Callable
@@ -38,12 +37,15 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import idna
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+
+from ..mail import mail_address, one_line
+from .endpoints import UnsafeEndpoint, pinned_session
+from .endpoints import failure as endpoint_failure
 
 log = logging.getLogger(__name__)
 
@@ -109,39 +111,6 @@ class Sender(Protocol):
         ...
 
 
-# --- Text from the database, made safe for one line -------------------------------------------
-
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def one_line(text: str | None) -> str:
-    """`text` as one line: any control character or line break becomes a space, and a lone
-    surrogate (which no encoding can carry) the replacement character."""
-    text = _SURROGATES.sub("\ufffd", text or "")
-    return " ".join(_BREAKS.sub(" ", text).split())
-
-
-class UndeliverableAddress(ValueError):
-    """An address no mail server could be given (the reason is the message)."""
-
-
-def mail_address(address: str) -> tuple[str, str]:
-    """(local part, domain) of `address`, the domain in its IDNA (ASCII) form."""
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain:
-        raise UndeliverableAddress(f"not an e-mail address: {address!r}")
-    if _BREAKS.search(address) or _SURROGATES.search(address) or " " in local + domain:
-        raise UndeliverableAddress(f"the address has spaces or control characters: {address!r}")
-    if not domain.isascii():
-        try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
-        except idna.IDNAError as error:
-            raise UndeliverableAddress(f"the domain is not a valid name: {error}") from None
-    return local, domain
-
-
 # --- VAPID keys --------------------------------------------------------------------------------
 
 
@@ -199,19 +168,15 @@ class PushSender:
     """Sends through each subscription's push service; one HTTP session (kept-alive
     connections) per sending thread."""
 
-    def __init__(self, vapid: Vapid, subject: str, timeout: float = 10.0):
+    def __init__(
+        self, vapid: Vapid, subject: str, timeout: float = 10.0, allow_any_host: bool = False
+    ):
         self.vapid = vapid
         self.subject = subject
         self.timeout = timeout
-        self._local = threading.local()
+        self.allow_any_host = allow_any_host  # tests' loopback push service only
         self._down: set[str] = set()
         self._lock = threading.Lock()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
 
     def close(self) -> None:
         with self._lock:
@@ -247,6 +212,10 @@ class PushSender:
         with self._lock:
             if origin in self._down:
                 return (f"{origin} unreachable this tick", None)
+        try:  # resolved and checked now, connected to the checked address (issue 14)
+            session = pinned_session(target.endpoint, self.allow_any_host)
+        except UnsafeEndpoint as error:
+            return endpoint_failure(error)
         try:
             webpush(
                 subscription_info={
@@ -259,7 +228,7 @@ class PushSender:
                 ttl=message.ttl,
                 timeout=self.timeout,
                 headers={"Urgency": "high"},
-                requests_session=self._session(),
+                requests_session=session,
             )
         except WebPushException as error:
             if error.response is None:  # refused before sending: this subscription's own data
@@ -464,6 +433,7 @@ def build_senders(app) -> dict[str, Sender]:
         "push": PushSender(
             load_or_create_vapid(vapid_key_path(config, app.instance_path)),
             config["VAPID_SUBJECT"],
+            allow_any_host=bool(config.get("PUSH_ALLOW_ANY_HOST")),
         ),
         "email": EmailSender(
             host=config["SMTP_HOST"],

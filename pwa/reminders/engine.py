@@ -459,7 +459,7 @@ class _Tick:
                 setting = settings.get(user.id)
                 email_on = setting.email_enabled if setting is not None else True
                 channels = (["push"] if targets.get(user.id) else []) + (
-                    ["email"] if email_on and user.email else []
+                    ["email"] if email_on and user.email and user.email_verified else []
                 )
                 grace = grace_for(reminder)
                 appointment = reminder.appointment
@@ -594,7 +594,8 @@ class _Tick:
         lease_ends = claimed_at + self.lease
         for reminder_id, plan in plans.items():
             context = contexts.get(reminder_id)
-            channels = (context.channels if context else None) or ["email"]
+            # A reminder whose data could not be read is recorded (failed) once, on e-mail.
+            channels = context.channels if context else ["email"]
             for occurrence, due, fate in plan.occurrences:
                 self.result.missed += fate == "missed"
                 self.result.skipped += fate == "skipped"

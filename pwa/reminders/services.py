@@ -11,8 +11,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from ipaddress import ip_address
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
@@ -30,6 +28,7 @@ from ..models import (
     ReminderSettings,
     User,
 )
+from .endpoints import UnsafeEndpoint, check_endpoint_url
 from .schedules import (
     Schedule,
     after_quiet_hours,
@@ -662,24 +661,17 @@ def _b64url(text: object, length: int, name: str) -> str:
 
 
 def check_endpoint(endpoint: object, allow_any_host: bool = False) -> str:
-    """A push service URL: https to a named host (never this machine or a private address)."""
+    """A push service URL: https to a named public host (see pwa.reminders.endpoints)."""
     if not isinstance(endpoint, str) or len(endpoint) > 2048:
         raise InvalidSubscription("endpoint is missing or too long")
-    parts = urlsplit(endpoint)
-    if allow_any_host and parts.scheme in ("http", "https") and parts.hostname:
-        return endpoint
-    if parts.scheme != "https" or not parts.hostname:
-        raise InvalidSubscription("endpoint must be an https URL")
-    host = parts.hostname
     try:
-        ip_address(host)
-    except ValueError:
-        pass
-    else:
-        raise InvalidSubscription("endpoint must name a push service")
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise InvalidSubscription("endpoint must name a push service")
-    return endpoint
+        return check_endpoint_url(endpoint, allow_any_host)
+    except UnsafeEndpoint as error:
+        raise InvalidSubscription(str(error)) from None
+
+
+class SubscriptionTaken(InvalidSubscription):
+    """The endpoint is another account's: the browser must subscribe anew for this one."""
 
 
 def save_subscription(
@@ -687,7 +679,8 @@ def save_subscription(
 ) -> PushSubscription:
     """Stores a browser's subscription (PushSubscription.toJSON()) for the patient.
 
-    The same browser signing in as another patient moves the subscription to that patient.
+    An endpoint another patient holds is never moved silently (an endpoint is all it takes to
+    claim someone's notifications): SubscriptionTaken, and the browser makes a new one.
     """
     if not isinstance(data, dict):
         raise InvalidSubscription("send the subscription as a JSON object")
@@ -699,9 +692,11 @@ def save_subscription(
         select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     )
     if subscription is None:
-        subscription = PushSubscription(endpoint=endpoint, created_at=now)
+        subscription = PushSubscription(endpoint=endpoint, created_at=now, user_id=patient.id)
         session.add(subscription)
-    subscription.user_id, subscription.p256dh, subscription.auth = patient.id, p256dh, auth
+    elif subscription.user_id != patient.id:
+        raise SubscriptionTaken("this subscription belongs to another account")
+    subscription.p256dh, subscription.auth = p256dh, auth
     return subscription
 
 

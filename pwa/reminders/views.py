@@ -26,6 +26,7 @@ from .channels import application_server_key, load_or_create_vapid, vapid_key_pa
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .services import (
     InvalidSubscription,
+    SubscriptionTaken,
     checkin_reminder,
     delete_subscription,
     delivery_for_token,
@@ -260,6 +261,8 @@ def push_subscribe():
         save_subscription(
             db.session, current_user, request.get_json(silent=True), utcnow(), allow_any
         )
+    except SubscriptionTaken as error:
+        return _json_error(409, "subscription_taken", str(error))
     except InvalidSubscription as error:
         return _json_error(422, "invalid_subscription", str(error))
     db.session.commit()
