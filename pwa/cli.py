@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi users ...` and `flask --app wsgi reminders ...`."""
+"""Command-line tools: `flask --app wsgi users ...`, `reminders ...`, `records ...`."""
 
 import click
 from flask import Flask, current_app
@@ -43,3 +43,6 @@ def register(app: Flask) -> None:
     from .reminders.cli import reminders
 
     app.cli.add_command(reminders)
+    from .records.cli import records
+
+    app.cli.add_command(records)

@@ -12,51 +12,8 @@ from sqlalchemy.orm import Session
 from ..models import CheckIn, User, WarningEvent, new_uuid
 from .signs import ALL_SIGNS, COMPUTED, PAIN_JUMP, SIGNS
 
-PAIN_FIELDS = {"pain": "pain_avg", "pain_worst": "pain_worst", "pain_activity": "pain_activity"}
-INT_FIELDS = (
-    "minutes_walked", "brace_hours", "acetaminophen_doses", "nsaid_doses", "opioid_doses",
-    "other_pain_med_doses",
-)  # fmt: skip
-BOOL_FIELDS = (
-    "limited_activity", "bed_rest", "sleep_disturbed", "osteoporosis_med_taken", "calcium_taken",
-    "vitamin_d_taken", "fell", "fall_injured",
-)  # fmt: skip
-CHOICE_FIELDS = ("walking_aid", "weekly_change")
-YES_NO = {"yes": True, "no": False}
 PAIN_JUMP_POINTS = 3
 PAIN_JUMP_MIN_DAYS = 3  # a 7-day average needs a few days before it means anything
-
-
-def values_from_form(data: dict) -> dict:
-    """Model column values from a validated CheckInForm's data (blank answers become None)."""
-    values: dict = {"date": data["date"], "notes": (data.get("notes") or "").strip() or None}
-    for name, column in PAIN_FIELDS.items():
-        raw = data.get(name)
-        values[column] = int(raw) if raw not in (None, "") else None
-    for name in INT_FIELDS:
-        values[name] = data.get(name)
-    for name in BOOL_FIELDS:
-        values[name] = YES_NO.get(data.get(name))
-    for name in CHOICE_FIELDS:
-        values[name] = data.get(name) or None
-    values["locations"] = list(data.get("locations") or [])
-    return values
-
-
-def form_data_from(checkin: CheckIn) -> dict:
-    """The reverse of values_from_form, to fill the edit form."""
-    data = {"id": checkin.uuid, "date": checkin.date, "notes": checkin.notes}
-    for name, column in PAIN_FIELDS.items():
-        value = getattr(checkin, column)
-        data[name] = str(value) if value is not None else None
-    for name in INT_FIELDS + CHOICE_FIELDS:
-        data[name] = getattr(checkin, name)
-    for name in BOOL_FIELDS:
-        value = getattr(checkin, name)
-        data[name] = None if value is None else ("yes" if value else "no")
-    data["locations"] = list(checkin.locations or [])
-    data["warning_signs"] = ticked_signs(checkin)
-    return data
 
 
 def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:

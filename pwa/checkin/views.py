@@ -4,17 +4,18 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..learn.services import what_to_expect
 from ..models import new_uuid, utcnow
+from ..records.checkin import CheckInRecord
+from ..records.forms import form_data
 from . import bp
 from .forms import CheckInForm, WarningActionForm
 from .services import (
     delete_checkin,
     find_checkin,
-    form_data_from,
     list_checkins,
     record_action,
     save_checkin,
+    ticked_signs,
     update_checkin,
-    values_from_form,
 )
 from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
 from .trend import history_page, trend_svg
@@ -43,18 +44,19 @@ def render_form(form: CheckInForm, patient=None, **context):
 @bp.route("/checkin", methods=["GET", "POST"])
 @login_required
 def new():
-    form = CheckInForm()
+    form = CheckInForm(context={"today": current_user.today()})
     if not form.is_submitted():
         form.id.data = new_uuid()
         form.date.data = current_user.today()
     if form.validate_on_submit():
+        record = form.record
         checkin, created = save_checkin(
             db.session,
             current_user,
-            values_from_form(form.data),
-            form.warning_signs.data or [],
+            record.column_values(),
+            record.warning_signs,
             now=utcnow(),
-            uuid=form.id.data or None,
+            uuid=record.id,
         )
         db.session.commit()
         if created:
@@ -100,14 +102,15 @@ def action(uuid: str):
 @login_required
 def edit(uuid: str):
     checkin = own_checkin_or_404(uuid)
-    form = CheckInForm(data=form_data_from(checkin))
+    stored = CheckInRecord.from_row(checkin, ticked_signs(checkin))
+    form = CheckInForm(data=form_data(stored), context={"today": current_user.today()})
     if form.validate_on_submit():
         update_checkin(
             db.session,
             current_user,
             checkin,
-            values_from_form(form.data),
-            form.warning_signs.data or [],
+            form.record.column_values(),
+            form.record.warning_signs,
             now=utcnow(),
         )
         db.session.commit()

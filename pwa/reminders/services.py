@@ -30,6 +30,7 @@ from ..models import (
     ReminderSettings,
     User,
 )
+from ..records.medicine import WEEKDAY_NAMES, MedicineRecord
 from .schedules import (
     Schedule,
     after_quiet_hours,
@@ -300,6 +301,7 @@ def find_medicine(session: Session, patient: User, reminder_id: int) -> Reminder
 
 
 def medicine_form_data(reminder: Reminder) -> dict:
+    """A medicine as its form shows it: the list of times in four boxes."""
     times = [parse_clock(text) for text in reminder.times] + [None] * 4
     return {
         "name": reminder.name,
@@ -313,7 +315,6 @@ def medicine_form_data(reminder: Reminder) -> dict:
         "interval_months": reminder.interval_months,
         "start_date": reminder.start_date,
         "end_date": reminder.end_date,
-        "enabled": reminder.enabled,
     }
 
 
@@ -325,25 +326,12 @@ def save_medicine(
     settings: ReminderSettings,
     now: datetime,
 ) -> Reminder:
-    """Adds or changes a medicine reminder from checked form values; returns it."""
+    """Adds or changes a medicine reminder from a valid MedicineRecord's values; returns it."""
     if reminder is None:
         reminder = Reminder(user_id=patient.id, kind="medicine")
         session.add(reminder)
-    times = sorted({at for at in values["times"] if at is not None})
-    reminder.name = values["name"].strip()
-    reminder.dose = (values.get("dose") or "").strip() or None
-    reminder.frequency = values["frequency"]
-    reminder.times = [format_clock(at) for at in times]
-    reminder.weekdays = (
-        sorted(int(day) for day in values.get("weekdays") or [])
-        if reminder.frequency == "weekly"
-        else []
-    )
-    reminder.interval_months = (
-        values.get("interval_months") if reminder.frequency == "every_n_months" else None
-    )
-    reminder.start_date = values["start_date"]
-    reminder.end_date = values.get("end_date")
+    for name in MEDICINE_FIELDS:
+        setattr(reminder, name, values[name])
     reminder.enabled = values.get("enabled", True)
     reschedule(reminder, patient.zone, settings, now)
     return reminder
@@ -356,7 +344,7 @@ def remove_medicine(reminder: Reminder, now: datetime) -> None:
     reminder.next_occurrence_at = reminder.next_due_at = None
 
 
-WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MEDICINE_FIELDS = tuple(MedicineRecord.model_fields)
 
 
 def clock_words(at: time) -> str:

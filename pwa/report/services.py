@@ -10,6 +10,8 @@ least 2 points AND at least 30%) is never decided by a floating-point rounding e
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment as find_next_appointment
+from ..checkin.services import latest_per_day as latest_checkin_per_day
 from ..checkin.signs import ALL_SIGNS
 from ..models import (
     APPOINTMENT_KINDS,
@@ -34,6 +37,7 @@ from ..models import (
     User,
     WarningEvent,
 )
+from ..records.checkin import CheckInRecord
 from ..timezones import local_to_utc, utc_to_local
 
 MAX_DAYS = 731  # two years: longer periods are refused with a clear message
@@ -107,33 +111,12 @@ def check_period(start: date, end: date, *, today: date) -> Period:
 # --------------------------------------------------------------------------- the report data
 
 
-@dataclass(frozen=True)
-class Day:
-    """One diary day: the latest check-in of that date, copied into plain values."""
+class Day(CheckInRecord):
+    """One diary day: the latest check-in of that date, as its record (CheckInRecord's fields:
+    `pain`, `pain_worst`, ...), and how many check-ins that date had."""
 
-    day: date
+    day: dt.date
     entries: int
-    pain: int
-    pain_worst: int | None
-    pain_activity: int | None
-    locations: tuple[str, ...]
-    limited_activity: bool | None
-    bed_rest: bool | None
-    sleep_disturbed: bool | None
-    walking_aid: str | None
-    minutes_walked: int | None
-    brace_hours: int | None
-    acetaminophen_doses: int | None
-    nsaid_doses: int | None
-    opioid_doses: int | None
-    other_pain_med_doses: int | None
-    osteoporosis_med_taken: bool | None
-    calcium_taken: bool | None
-    vitamin_d_taken: bool | None
-    fell: bool | None
-    fall_injured: bool | None
-    weekly_change: str | None
-    notes: str | None
 
     @property
     def location_labels(self) -> list[str]:
@@ -474,42 +457,15 @@ def _checkins(session: Session, patient: User, start: date, end: date) -> list[C
 
 def latest_per_day(checkins: Iterable[CheckIn]) -> dict[date, Day]:
     """One Day per date from the LATEST check-in of that date; the count of entries is kept."""
-    latest: dict[date, CheckIn] = {}
-    counts: dict[date, int] = {}
-    for checkin in checkins:
-        current = latest.get(checkin.date)
-        if current is None or (checkin.created_at, checkin.id) >= (current.created_at, current.id):
-            latest[checkin.date] = checkin
-        counts[checkin.date] = counts.get(checkin.date, 0) + 1
+    checkins = list(checkins)
+    counts = Counter(checkin.date for checkin in checkins)
+    latest = latest_checkin_per_day(checkins)
     return {d: _day(c, counts[d]) for d, c in sorted(latest.items())}
 
 
 def _day(c: CheckIn, entries: int) -> Day:
-    return Day(
-        day=c.date,
-        entries=entries,
-        pain=c.pain_avg,
-        pain_worst=c.pain_worst,
-        pain_activity=c.pain_activity,
-        locations=tuple(c.locations or ()),
-        limited_activity=c.limited_activity,
-        bed_rest=c.bed_rest,
-        sleep_disturbed=c.sleep_disturbed,
-        walking_aid=c.walking_aid,
-        minutes_walked=c.minutes_walked,
-        brace_hours=c.brace_hours,
-        acetaminophen_doses=c.acetaminophen_doses,
-        nsaid_doses=c.nsaid_doses,
-        opioid_doses=c.opioid_doses,
-        other_pain_med_doses=c.other_pain_med_doses,
-        osteoporosis_med_taken=c.osteoporosis_med_taken,
-        calcium_taken=c.calcium_taken,
-        vitamin_d_taken=c.vitamin_d_taken,
-        fell=c.fell,
-        fall_injured=c.fall_injured,
-        weekly_change=c.weekly_change,
-        notes=c.notes,
-    )
+    answers = CheckInRecord.from_row(c, signs=[])
+    return Day.model_construct(**dict(answers), day=c.date, entries=entries)
 
 
 def _baseline(
