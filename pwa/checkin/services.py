@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from statistics import mean
+from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,8 @@ from ..models import CheckIn, User, WarningEvent, new_uuid
 from .signs import ALL_SIGNS, COMPUTED, PAIN_JUMP, SIGNS
 
 PAIN_JUMP_POINTS = 3
-PAIN_JUMP_MIN_DAYS = 3  # a 7-day average needs a few days before it means anything
+ROLLING_DAYS = 7
+ROLLING_MIN_DAYS = 3  # a 7-day average from fewer logged days says more about gaps than pain
 
 
 def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
@@ -45,8 +47,20 @@ def latest_per_day(checkins: list[CheckIn]) -> dict[date, CheckIn]:
     return days
 
 
+def rolling_mean(daily: Mapping[date, int], day: date) -> float | None:
+    """The 7-day average pain: the mean of the daily pain of the 7 days ending on `day`, to two
+    decimals, or None when fewer than 3 of them are logged. The one rule of both charts (the
+    history page's and the report's) and of the pain-jump warning."""
+    window = [
+        daily[d] for d in (day - timedelta(days=i) for i in range(ROLLING_DAYS)) if d in daily
+    ]
+    if len(window) < ROLLING_MIN_DAYS:
+        return None
+    return float(round(Fraction(sum(window), len(window)), 2))
+
+
 def seven_day_average(session: Session, patient: User, day: date) -> float | None:
-    """Mean daily pain over the 7 days before `day`, or None with too few days logged.
+    """The 7-day average pain of the 7 days before `day` (see rolling_mean).
 
     Reads only dates and pain (the latest check-in of each day counts), not whole rows.
     """
@@ -60,7 +74,7 @@ def seven_day_average(session: Session, patient: User, day: date) -> float | Non
         .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
     )
     daily = {checkin_date: pain for checkin_date, pain in rows}  # later rows overwrite earlier
-    return mean(daily.values()) if len(daily) >= PAIN_JUMP_MIN_DAYS else None
+    return rolling_mean(daily, day - timedelta(days=1))
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:

@@ -22,12 +22,10 @@ LOCKED. The unique key is what guarantees "once" on both.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -36,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
+from ..gcpause import gc_paused
 from ..models import (
     Appointment,
     CheckIn,
@@ -139,7 +138,7 @@ def send_due(
     result = TickResult()
     started = clock.monotonic()
     tick = _Tick(session, now, senders, secret_key, base_url, result)
-    with _gc_paused():
+    with gc_paused():
         tick.phase("expire stale claims", tick.expire_stale_claims)
         tick.phase("sync appointments", tick.sync_appointments)
         while True:
@@ -148,20 +147,6 @@ def send_due(
                 break
         tick.phase("send retries", tick.send_retries)
     return result
-
-
-@contextmanager
-def _gc_paused():
-    """Python's cyclic collector, walking every long-lived object of the process again and
-    again while a big batch of rows is loaded, made a 10,000-due tick grow faster than what was
-    due; paused for the tick, it collects the tick's garbage once afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Tick:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from ..timezones import local_to_utc as wall_to_utc
+from ..timezones import utc_to_local as to_local
 
 FREQUENCIES = ("daily", "weekly", "monthly", "every_n_months", "yearly")
 MONTH_STEPS = {"monthly": 1, "yearly": 12}
@@ -59,17 +62,6 @@ def parse_clock(text: str) -> time:
 
 def format_clock(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
-
-
-def wall_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The one UTC instant (naive) for a wall-clock time: fold=0, so a skipped time moves
-    forward by the size of the gap and a repeated time is its first occurrence."""
-    local = datetime.combine(day, at).replace(tzinfo=zone, fold=0)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
 def _clamped(year: int, month: int, day: int) -> date:

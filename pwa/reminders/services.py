@@ -326,12 +326,13 @@ def save_medicine(
     settings: ReminderSettings,
     now: datetime,
 ) -> Reminder:
-    """Adds or changes a medicine reminder from a valid MedicineRecord's values; returns it."""
+    """Adds or changes a medicine reminder from valid MedicineRecord values; returns it."""
     if reminder is None:
         reminder = Reminder(user_id=patient.id, kind="medicine")
         session.add(reminder)
+    checked = MedicineRecord.model_validate(values)  # times as "HH:MM", sorted, distinct
     for name in MEDICINE_FIELDS:
-        setattr(reminder, name, values[name])
+        setattr(reminder, name, getattr(checked, name))
     reminder.enabled = values.get("enabled", True)
     reschedule(reminder, patient.zone, settings, now)
     return reminder

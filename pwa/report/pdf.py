@@ -8,11 +8,7 @@ asks for is answered from the static folder on disk or refused, the way Indico's
 
 from __future__ import annotations
 
-import gc
 import mimetypes
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -21,6 +17,8 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
+
+from ..gcpause import gc_paused
 
 
 class RefusedURL(ValueError):
@@ -62,35 +60,6 @@ class StaticFilesOnly(URLFetcher):
         if path is None or not Path(path).is_file():
             raise RefusedURL(f"no such static file: {url[:80]}")
         return path
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector while a document is laid out.
-
-    WeasyPrint builds tens of thousands of long-lived box objects, and the collector keeps
-    walking them: pausing it makes a year-long report about a quarter faster. Reference
-    counting still frees memory as usual; the cycles left behind are collected as soon as the
-    last concurrent render ends. Counted, so overlapping renders in threads are safe.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def render_pdf(

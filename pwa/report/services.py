@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment as find_next_appointment
+from ..checkin.services import ROLLING_DAYS, rolling_mean
 from ..checkin.services import latest_per_day as latest_checkin_per_day
 from ..checkin.signs import ALL_SIGNS
 from ..models import (
@@ -50,8 +51,6 @@ PRESETS = {
 }
 DEFAULT_PRESET = "30"
 RECENT_DAYS = 7
-ROLLING_DAYS = 7
-ROLLING_MIN_DAYS = 3  # a rolling mean drawn from fewer logged days says more about gaps than pain
 HIGH_PAIN = 7
 MEANINGFUL_POINTS = 2
 MEANINGFUL_FRACTION = Fraction(3, 10)
@@ -562,22 +561,13 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
 
 
 def _chart_days(period: Period, diary: dict[date, Day]) -> Iterable[ChartDay]:
+    pain = {d: day.pain for d, day in diary.items()}
     for d in period.dates():
-        window = [
-            diary[w].pain
-            for w in (d - timedelta(days=i) for i in range(ROLLING_DAYS))
-            if w in diary
-        ]
-        rolling = (
-            float(round(Fraction(sum(window), len(window)), 2))
-            if len(window) >= ROLLING_MIN_DAYS
-            else None
-        )
         today = diary.get(d)
         yield ChartDay(
             d,
             today.pain if today else None,
-            rolling,
+            rolling_mean(pain, d),
             today.minutes_walked if today else None,
         )
 
