@@ -1,12 +1,15 @@
 """Extensions, created unbound and attached to the app in create_app."""
 
+import sqlite3
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic's batch mode alter SQLite tables reliably.
@@ -34,3 +37,21 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+def sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """SQLite: WAL for concurrent readers, enforced foreign keys, waiting instead of failing on
+    locks. Run on every new database connection; PostgreSQL's are left alone."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_sqlite_pragmas() -> None:
+    """Listens for new connections of every engine (once, however many apps are made)."""
+    if not event.contains(Engine, "connect", sqlite_pragmas):
+        event.listen(Engine, "connect", sqlite_pragmas)
