@@ -79,7 +79,7 @@ def _populate(count: int) -> int:
                     "emergency_number": "911",
                     "paper_size": "letter",
                     "created_at": now,
-                }  # fmt: skip
+                }
                 for i in ids
             ],
         )
@@ -88,7 +88,7 @@ def _populate(count: int) -> int:
             [
                 {"user_id": i, **SETTINGS_DEFAULTS, "created_at": now, "updated_at": now}
                 for i in ids
-            ],  # fmt: skip
+            ],
         )
         reminders = []
         for i in ids:
@@ -105,7 +105,7 @@ def _populate(count: int) -> int:
                     "next_due_at": later,
                     "created_at": now,
                     "updated_at": now,
-                }  # fmt: skip
+                }
             )
             if i % 3 == 0:
                 reminders.append(
@@ -123,7 +123,7 @@ def _populate(count: int) -> int:
                         "next_due_at": later,
                         "created_at": now,
                         "updated_at": now,
-                    }  # fmt: skip
+                    }
                 )
         session.execute(insert(Reminder), reminders)
         session.commit()
@@ -137,7 +137,7 @@ def _uses_index() -> str:
         text(
             "EXPLAIN QUERY PLAN SELECT id FROM reminders WHERE next_due_at <= :now "
             "ORDER BY next_due_at, id LIMIT 1000"
-        ),  # fmt: skip
+        ),
         {"now": utcnow()},
     ).all()
     return "yes" if any("ix_reminders_next_due_at" in str(row) for row in plan) else str(plan)

@@ -39,7 +39,9 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # as Werkzeug's docs show
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1
+        )
 
 
 def _instance_secret_key() -> str:

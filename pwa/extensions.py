@@ -1,6 +1,7 @@
 """Extensions, created unbound and attached to the app in create_app."""
 
 import sqlite3
+from typing import cast
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
@@ -10,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints let Alembic's batch mode alter SQLite tables reliably.
 NAMING_CONVENTION = {
@@ -55,3 +56,12 @@ def register_sqlite_pragmas() -> None:
     """Listens for new connections of every engine (once, however many apps are made)."""
     if not event.contains(Engine, "connect", sqlite_pragmas):
         event.listen(Engine, "connect", sqlite_pragmas)
+
+
+def db_session() -> Session:
+    """The request's (or command's) database session, as the plain Session services take.
+
+    `db.session` is a scoped_session: a thread-local proxy with every Session method, which
+    type checkers cannot see through. Views and commands pass it to services through here.
+    """
+    return cast(Session, db.session)

@@ -334,7 +334,7 @@ def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
             status="sending",
             due_at=local(DAY, 19),
             claimed_at=local(DAY, 19),
-        )  # fmt: skip
+        )
     )
     _db.session.execute(
         update(Reminder)
@@ -525,7 +525,7 @@ def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(a
             status="sent",
             due_at=local(DAY, 19),
             sent_at=local(DAY, 19),
-        )  # fmt: skip
+        )
     )
     _db.session.commit()
     result, senders = tick(app, local(DAY, 19, 0, 30))

@@ -7,7 +7,7 @@ valid appointment are the HTML form's: both check with pwa/records/appointment.p
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from flask import jsonify, request
 from flask_login import current_user, login_required
@@ -25,7 +25,7 @@ from ..appointments.services import (
     update_appointment,
 )
 from ..errors import json_error
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import Appointment, new_uuid, utcnow
 from ..records.appointment import FIELDS, AppointmentInput, AppointmentUpdate
 from ..records.appointment import Appointment as AppointmentOut
@@ -63,7 +63,7 @@ def list_appointments_json():
     """The patient's appointments, earliest first; cancelled ones included and flagged."""
     zone = current_user.timezone
     errors: dict[str, list[str]] = {}
-    bounds = {}
+    bounds: dict[str, date | None] = {}
     for name in ("from", "to"):
         raw = request.args.get(name)
         if raw:
@@ -73,12 +73,11 @@ def list_appointments_json():
             bounds[name] = day
     if errors:
         return _validation(errors)
-    start = local_to_utc(bounds["from"], time(0), zone) if bounds.get("from") else None
-    end = (
-        local_to_utc(bounds["to"] + timedelta(days=1), time(0), zone) if bounds.get("to") else None
-    )
+    first, last = bounds.get("from"), bounds.get("to")
+    start = local_to_utc(first, time(0), zone) if first else None
+    end = local_to_utc(last + timedelta(days=1), time(0), zone) if last else None
     include = request.args.get("include_cancelled", "1").lower() not in ("0", "false", "no")
-    found = list_appointments(db.session, current_user, start, end, include_cancelled=include)
+    found = list_appointments(db_session(), current_user, start, end, include_cancelled=include)
     return jsonify({"appointments": [appointment_json(a, zone) for a in found]})
 
 
@@ -94,13 +93,13 @@ def create_appointment_json():
     uuid = new_uuid() if raw_id is None else canonical_uuid(raw_id)
     if uuid is None:
         return _validation({"id": ["The id must be a UUID, for example from crypto.randomUUID()."]})
-    existing = find_appointment(db.session, current_user, uuid)
+    existing = find_appointment(db_session(), current_user, uuid)
     if existing is not None:
         return _one(existing, 200)
     values, errors = parse_appointment(data, current_user.timezone, current_user.today())
     if errors:
         return _validation(errors)
-    appointment, created = create_appointment(db.session, current_user, uuid, values)
+    appointment, created = create_appointment(db_session(), current_user, uuid, values)
     db.session.commit()
     return _one(appointment, 201 if created else 200)
 
@@ -108,7 +107,7 @@ def create_appointment_json():
 @bp.get("/appointments/<id>")
 @login_required
 def get_appointment_json(id: str):  # noqa: A002 - the API calls it id
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     return _not_found() if appointment is None else _one(appointment)
 
 
@@ -116,7 +115,7 @@ def get_appointment_json(id: str):  # noqa: A002 - the API calls it id
 @login_required
 def update_appointment_json(id: str):  # noqa: A002 - the API calls it id
     """Changes an appointment at `version`; fields left out keep their values."""
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     if appointment is None:
         return _not_found()
     try:
@@ -133,7 +132,7 @@ def update_appointment_json(id: str):  # noqa: A002 - the API calls it id
     if record.cancelled is not None and record.cancelled != appointment.cancelled:
         values["cancelled_at"] = now if record.cancelled else None
     try:
-        update_appointment(db.session, appointment, values, record.version, now)
+        update_appointment(db_session(), appointment, values, record.version, now)
     except StaleVersion as stale:
         db.session.rollback()
         return json_error(
@@ -150,10 +149,10 @@ def update_appointment_json(id: str):  # noqa: A002 - the API calls it id
 @login_required
 def cancel_appointment_json(id: str):  # noqa: A002 - the API calls it id
     """Marks the appointment cancelled and keeps it; 200 with the record, also the second time."""
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     if appointment is None:
         return _not_found()
-    cancel_appointment(db.session, appointment, utcnow())
+    cancel_appointment(db_session(), appointment, utcnow())
     db.session.commit()
     return _one(appointment)
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..checkin.services import find_checkin, list_checkins, save_checkin, ticked_signs
 from ..errors import json_error
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import CheckIn, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.types import canonical_uuid, validate
@@ -39,14 +39,14 @@ def create_entry():
     uuid = canonical_uuid(data.get("id"))
     if uuid is None:
         return validation_error({"id": ["Must be a UUID made by the app (crypto.randomUUID())."]})
-    existing = find_checkin(db.session, current_user, uuid)
+    existing = find_checkin(db_session(), current_user, uuid)
     if existing is not None:
         return jsonify(entry_json(existing)), 200
     record, errors = validate(CheckInRecord, data, today=current_user.today())
     if errors:
         return validation_error(errors)
     checkin, created = save_checkin(
-        db.session,
+        db_session(),
         current_user,
         record.column_values(),
         record.warning_signs,
@@ -65,13 +65,13 @@ def list_entries():
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         return validation_error({"from": ["Dates must look like 2026-11-21."]})
-    checkins = list_checkins(db.session, current_user, start, end)
+    checkins = list_checkins(db_session(), current_user, start, end)
     return jsonify({"entries": [entry_json(c) for c in checkins]})
 
 
 @bp.get("/entries/<id>")
 def get_entry(id: str):  # noqa: A002 - the API calls it id
-    checkin = find_checkin(db.session, current_user, id)
+    checkin = find_checkin(db_session(), current_user, id)
     if checkin is None:
         return json_error(404, "not_found")
     return jsonify(entry_json(checkin))

@@ -177,7 +177,7 @@ def _change(
         .execution_options(synchronize_session=False)
     )
     session.refresh(appointment)
-    if result.rowcount != 1:
+    if getattr(result, "rowcount", 1) != 1:  # an UPDATE's CursorResult counts its rows
         raise StaleVersion(appointment)
     return appointment
 
@@ -271,7 +271,7 @@ def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestio
     if treated and procedure:
         first, last = procedure + timedelta(days=10), procedure + timedelta(days=14)
         if last >= today:
-            name = TREATMENTS[profile.treatment].lower()
+            name = TREATMENTS[profile.treatment or "other"].lower()
             suggestions.append(
                 Suggestion(
                     "A check of the wound and your pain",

@@ -90,6 +90,7 @@ def authenticate(
     if ok:
         if throttle:
             session.delete(throttle)
+        assert user is not None  # `ok` needs it
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         session.commit()

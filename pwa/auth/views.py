@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import db, db_session, login_manager
 from ..models import User, utcnow
 from ..timezones import COMMON_ZONES
 from . import bp
@@ -57,7 +57,7 @@ def register():
     if form.validate_on_submit():
         try:
             user = create_user(
-                db.session,
+                db_session(),
                 email=form.email.data,
                 password=form.password.data,
                 name=form.name.data,
@@ -85,7 +85,7 @@ def login():
         policy = ThrottlePolicy.from_config(current_app.config)
         try:
             user = authenticate(
-                db.session, form.email.data, form.password.data, now=utcnow(), policy=policy
+                db_session(), form.email.data, form.password.data, now=utcnow(), policy=policy
             )
         except Throttled as wait:
             minutes = max(1, round(wait.retry_after / 60))

@@ -64,13 +64,17 @@ class Weekdays(SomeOf):
 
     def check(self, value: Any) -> Any:
         if isinstance(value, list):
-            value = [str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-                     for item in value]  # fmt: skip
+            value = [_day_text(item) for item in value]
         return sorted(int(day) for day in super().check(value))
 
     def json(self) -> dict:
-        return {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6},
-                "maxItems": 7}  # fmt: skip
+        day = {"type": "integer", "minimum": 0, "maximum": 6}
+        return {"type": "array", "items": day, "maxItems": 7}
+
+
+def _day_text(item: Any) -> Any:
+    """A weekday number from JSON as the form's checkbox value ("0" for Monday)."""
+    return str(item) if isinstance(item, int) and not isinstance(item, bool) else item
 
 
 class MedicineRecord(Record):

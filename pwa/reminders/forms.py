@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, widgets
+from wtforms import BooleanField, Field, HiddenField, StringField, widgets
 from wtforms.validators import ValidationError
 
 from ..fields import WholeNumberField
@@ -51,7 +51,7 @@ class SettingsForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        needs = [
+        needs: list[tuple[Field, Field, str]] = [
             (self.checkin_enabled, self.checkin_time, "Please enter the time of the reminder."),
             (
                 self.appointment_day_before,

@@ -100,6 +100,7 @@ def describe_schedule(reminder: Reminder) -> str:
     """The schedule in plain words: "Every day at 8:00 am and 8:00 pm"."""
     times = " and ".join(clock_words(parse_clock(text)) for text in reminder.times)
     start = reminder.start_date
+    assert start is not None  # a medicine is always saved with its first day (MedicineRecord)
     if reminder.frequency == "daily":
         text = f"Every day at {times}"
     elif reminder.frequency == "weekly":

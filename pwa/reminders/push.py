@@ -64,7 +64,7 @@ def save_subscription(
     if not isinstance(data, dict):
         raise InvalidSubscription("send the subscription as a JSON object")
     endpoint = check_endpoint(data.get("endpoint"), allow_any_host)
-    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    keys = data["keys"] if isinstance(data.get("keys"), dict) else {}
     p256dh = _b64url(keys.get("p256dh"), 65, "keys.p256dh")
     auth = _b64url(keys.get("auth"), 16, "keys.auth")
     subscription = session.scalar(

@@ -87,6 +87,7 @@ def schedule_dates(schedule: Schedule, first: date) -> Iterator[date]:
             day += timedelta(days=1)
         return
     anchor, step = schedule.start, schedule.month_step
+    assert anchor is not None  # a month-based schedule has a start (checked in __post_init__)
     elapsed = (begin.year - anchor.year) * 12 + begin.month - anchor.month
     k = max(0, elapsed // step - 1)
     while True:
@@ -128,8 +129,8 @@ def occurrences_between(
 ) -> list[datetime]:
     """Occurrences in (after, until], in order."""
     found: list[datetime] = []
-    moment = after
-    while len(found) < limit:
+    moment: datetime | None = after
+    while len(found) < limit and moment is not None:
         moment = next_occurrence(schedule, zone, moment)
         if moment is None or moment > until:
             break

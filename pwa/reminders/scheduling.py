@@ -91,10 +91,10 @@ def next_after(
     schedule = schedule_of(reminder)
     if schedule is None:
         return None, None
-    occurrence = next_occurrence(schedule, zone, after)
-    if occurrence is None:
+    upcoming = next_occurrence(schedule, zone, after)
+    if upcoming is None:
         return None, None
-    return occurrence, _quiet(settings, occurrence, zone)
+    return upcoming, _quiet(settings, upcoming, zone)
 
 
 def reschedule(

@@ -186,7 +186,7 @@ def home_items(session: Session, patient: User, now: datetime) -> list[HomeItem]
                     "It takes about one minute.",
                     "/checkin",
                     at,
-                )  # fmt: skip
+                )
             )
     medicine_list = [r for r in reminders if r.kind == "medicine"]
     if medicine_list:
@@ -222,7 +222,7 @@ def home_items(session: Session, patient: User, now: datetime) -> list[HomeItem]
                         occurrence,
                         reminder.id,
                         occurrence.isoformat(),
-                    )  # fmt: skip
+                    )
                 )
     for appointment in session.scalars(
         select(Appointment)
@@ -245,7 +245,7 @@ def home_items(session: Session, patient: User, now: datetime) -> list[HomeItem]
                 detail,
                 f"/appointments/{appointment.uuid}",
                 appointment.starts_at,
-            )  # fmt: skip
+            )
         )
     order = {"due": 0, "soon": 1, "missed": 2}
     return sorted(items, key=lambda item: (order[item.state], item.at))

@@ -60,10 +60,11 @@ def _date_ticks(start: date, days: int) -> list[tuple[date, str]]:
     end = start + timedelta(days=days - 1)
     if days <= 120:
         step = next(s for s in (1, 2, 7, 14, 21, 28) if days / s <= 9)
-        ticks = [start + timedelta(days=i) for i in range(0, days, step)]
-        return [(d, f"{d.day} {d:%b}") for d in ticks]
+        days_shown = [start + timedelta(days=i) for i in range(0, days, step)]
+        return [(d, f"{d.day} {d:%b}") for d in days_shown]
     months_step = 1 if days <= 280 else 2 if days <= 500 else 3
-    ticks, d = [], date(start.year, start.month, 1)
+    ticks: list[tuple[date, str]] = []
+    d = date(start.year, start.month, 1)
     index = 0
     while d <= end:
         if d >= start and index % months_step == 0:
@@ -111,7 +112,7 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
 
     parts: list[str] = []
     # Legend (top row): shapes, not colours.
-    lx = left
+    lx: float = left
     legend = [
         ("dot", "Daily average pain"),
         ("line", "7-day average"),

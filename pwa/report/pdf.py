@@ -73,11 +73,13 @@ def render_pdf(
 
     Without an explicit folder and path, the current app's static files are used.
     """
-    fetcher = StaticFilesOnly(
-        static_folder or current_app.static_folder,
-        base_url,
-        static_url_path or (current_app.static_url_path if static_folder is None else "/static"),
+    folder = static_folder or current_app.static_folder
+    url_path = static_url_path or (
+        current_app.static_url_path if static_folder is None else "/static"
     )
+    if folder is None or url_path is None:
+        raise RuntimeError("render_pdf needs a static folder to serve the report's files from")
+    fetcher = StaticFilesOnly(folder, base_url, url_path)
     with gc_paused():
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         return document.write_pdf(font_config=FontConfiguration())

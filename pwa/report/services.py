@@ -224,7 +224,7 @@ class YesCount:
 @dataclass(frozen=True)
 class Dated:
     day: date
-    text: str
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ class Medicines:
     @property
     def osteoporosis_percent(self) -> int | None:
         o = self.osteoporosis
-        return _round(Fraction(100 * o.yes, o.answered), 0) if o.answered else None
+        return int(_round(Fraction(100 * o.yes, o.answered), 0)) if o.answered else None
 
 
 @dataclass(frozen=True)
@@ -530,6 +530,7 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
             "Not enough days yet to compare with the start: the recent days are the starting days."
         )
     else:
+        assert recent_mean is not None  # there are recent days
         change = recent_mean - baseline.value
         percent = change * 100 / baseline.value if baseline.value else None
         fall = -change
