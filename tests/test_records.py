@@ -144,3 +144,18 @@ def test_a_medicine_accepts_seven_pm_and_keeps_times_sorted_and_distinct():
 def test_a_dose_answer_is_taken_or_skipped():
     assert validate(DoseRecord, {"status": "taken"})[1] == {}
     assert "status" in validate(DoseRecord, {"status": "maybe"})[1]
+
+
+def test_the_page_and_the_api_say_the_same_message_for_the_same_mistake(client, signed_in):
+    api = client.post("/api/v1/entries", json=entry(date=signed_in.today().isoformat(), pain=11))
+    page = client.post("/checkin", data={"date": signed_in.today().isoformat(), "pain": "11"})
+    message = api.json["fields"]["pain"][0]
+    assert message == "Please choose a number from 0 to 10."
+    assert message in page.get_data(as_text=True)
+
+
+def test_a_lone_surrogate_in_the_api_answers_422_not_500(client, signed_in):
+    day = signed_in.today().isoformat()
+    body = f'{{"id": "{uuid.uuid4()}", "date": "{day}", "pain": 3, "notes": "a \\ud800 b"}}'
+    response = client.post("/api/v1/entries", data=body, content_type="application/json")
+    assert response.status_code == 422 and "notes" in response.json["fields"]
