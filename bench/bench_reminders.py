@@ -97,7 +97,7 @@ def _populate(count: int) -> int:
                     "paper_size": "letter",
                     "created_at": now,
                     "email_verified_at": now,  # reminder e-mails go to confirmed addresses
-                }  # fmt: skip
+                }
                 for i in ids
             ],
         )
@@ -106,7 +106,7 @@ def _populate(count: int) -> int:
             [
                 {"user_id": i, **SETTINGS_DEFAULTS, "created_at": now, "updated_at": now}
                 for i in ids
-            ],  # fmt: skip
+            ],
         )
         reminders = []
         for i in ids:
@@ -123,7 +123,7 @@ def _populate(count: int) -> int:
                     "next_due_at": later,
                     "created_at": now,
                     "updated_at": now,
-                }  # fmt: skip
+                }
             )
             if i % 3 == 0:
                 reminders.append(
@@ -141,7 +141,7 @@ def _populate(count: int) -> int:
                         "next_due_at": later,
                         "created_at": now,
                         "updated_at": now,
-                    }  # fmt: skip
+                    }
                 )
         session.execute(insert(Reminder), reminders)
         session.commit()
@@ -155,7 +155,7 @@ def _uses_index() -> str:
         text(
             "EXPLAIN QUERY PLAN SELECT id FROM reminders WHERE next_due_at <= :now "
             "ORDER BY next_due_at, id LIMIT 1000"
-        ),  # fmt: skip
+        ),
         {"now": utcnow()},
     ).all()
     rows = [str(row) for row in plan]

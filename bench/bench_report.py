@@ -28,9 +28,10 @@ from weasyprint.text.fonts import FontConfiguration
 
 from pwa.auth.services import create_user
 from pwa.extensions import db
+from pwa.gcpause import gc_paused
 from pwa.models import Appointment, CheckIn, Profile, WarningEvent
 from pwa.report import views
-from pwa.report.pdf import StaticFilesOnly, gc_paused
+from pwa.report.pdf import StaticFilesOnly
 from pwa.timezones import local_to_utc
 
 from .support import bench_app

@@ -4,11 +4,8 @@
 """
 
 import secrets
-import sqlite3
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE, ROOT, Config
@@ -42,7 +39,9 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # as Werkzeug's docs show
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1
+        )
 
 
 def _instance_secret_key() -> str:
@@ -54,23 +53,19 @@ def _instance_secret_key() -> str:
     return path.read_text().strip()
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, waiting instead of failing on locks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (models must be imported for migrations to see them)
     from .auth.passwords import configure_hasher
-    from .extensions import SessionInterface, csrf, db, login_manager, migrate
+    from .extensions import (
+        SessionInterface,
+        csrf,
+        db,
+        login_manager,
+        migrate,
+        register_sqlite_pragmas,
+    )
 
+    register_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi users ...` and `flask --app wsgi reminders ...`."""
+"""Command-line tools: `flask --app wsgi users ...`, `learn ...`, `records ...`, `reminders ...`."""
 
 import click
 from flask import Flask, current_app
@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from .auth.passwords import password_problem
 from .auth.services import EmailTaken, create_user
-from .extensions import db
+from .extensions import db, db_session
 from .timezones import is_valid_zone
 
 users = AppGroup("users", help="Manage patient accounts.")
@@ -27,7 +27,7 @@ def create_user_command(email: str, password: str, name: str, zone: str | None) 
         raise click.BadParameter(problem, param_hint="--password")
     try:
         user = create_user(
-            db.session,
+            db_session(),
             email=email,
             password=password,
             name=name or email.split("@")[0],
@@ -41,7 +41,10 @@ def create_user_command(email: str, password: str, name: str, zone: str | None) 
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(users)
+    """Every command group, one style: an AppGroup per feature, added here."""
+    from .learn.cli import learn
+    from .records.cli import records
     from .reminders.cli import reminders
 
-    app.cli.add_command(reminders)
+    for group in (users, learn, records, reminders):
+        app.cli.add_command(group)

@@ -1,13 +1,17 @@
 """Extensions, created unbound and attached to the app in create_app."""
 
+import sqlite3
+from typing import cast
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints let Alembic's batch mode alter SQLite tables reliably.
 NAMING_CONVENTION = {
@@ -39,3 +43,30 @@ class SessionInterface(SecureCookieSessionInterface):
         """`__Host-session` when Secure (issue 14): no subdomain can set or shadow it."""
         name = super().get_cookie_name(app)
         return f"__Host-{name}" if self.get_cookie_secure(app) else name
+
+
+def sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """SQLite: WAL for concurrent readers, enforced foreign keys, waiting instead of failing on
+    locks. Run on every new database connection; PostgreSQL's are left alone."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_sqlite_pragmas() -> None:
+    """Listens for new connections of every engine (once, however many apps are made)."""
+    if not event.contains(Engine, "connect", sqlite_pragmas):
+        event.listen(Engine, "connect", sqlite_pragmas)
+
+
+def db_session() -> Session:
+    """The request's (or command's) database session, as the plain Session services take.
+
+    `db.session` is a scoped_session: a thread-local proxy with every Session method, which
+    type checkers cannot see through. Views and commands pass it to services through here.
+    """
+    return cast(Session, db.session)

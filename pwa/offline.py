@@ -141,7 +141,7 @@ def session_state():
     ever sent into the account that made them.
     """
     if not current_user.is_authenticated:
-        payload = {"signed_in": False}
+        payload: dict[str, object] = {"signed_in": False}
     else:
         payload = {
             "signed_in": True,
@@ -267,7 +267,8 @@ def library_urls(app: Flask) -> list[str]:
 
     urls = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("learn.") and not rule.arguments and "GET" in rule.methods:
+        methods = rule.methods or set()
+        if rule.endpoint.startswith("learn.") and not rule.arguments and "GET" in methods:
             urls.append(rule.rule)
     for page in get_library().all_pages():
         urls.append(page.url)

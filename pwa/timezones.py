@@ -1,4 +1,4 @@
-"""Time-zone helpers shared by forms and services."""
+"""The time-zone helpers, for forms, services and the reminder schedules alike."""
 
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -21,11 +21,17 @@ def is_valid_zone(name: str) -> bool:
     return name in valid_zones()
 
 
-def local_to_utc(day: date, at: time, zone: str) -> datetime:
-    """Naive UTC for a wall-clock time in `zone` (a skipped time moves forward with the clock)."""
-    aware = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+def zone_of(zone: str | ZoneInfo) -> ZoneInfo:
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+
+def local_to_utc(day: date, at: time, zone: str | ZoneInfo) -> datetime:
+    """The one naive-UTC instant for a wall-clock time in `zone`: fold=0, so a skipped time
+    moves forward by the size of the gap and a repeated time is its first occurrence."""
+    aware = datetime.combine(day, at, tzinfo=zone_of(zone)).replace(fold=0)
     return aware.astimezone(UTC).replace(tzinfo=None)
 
 
-def utc_to_local(moment: datetime, zone: str) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+def utc_to_local(moment: datetime, zone: str | ZoneInfo) -> datetime:
+    """The patient's wall-clock time (aware) for a naive-UTC instant."""
+    return moment.replace(tzinfo=UTC).astimezone(zone_of(zone))

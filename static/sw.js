@@ -12,7 +12,7 @@
 // pwa/offline.py fills in the next line: {version, precache, fallbacks, forms}.
 const BUILD = { version: 'dev', precache: [], fallbacks: {}, forms: {} };
 
-importScripts('/static/js/sync-core.js', '/static/js/sw-push.js');
+importScripts('/static/js/record-fields.js', '/static/js/sync-core.js', '/static/js/sw-push.js');
 
 const PREFIX = 'upright-';
 const CACHE = PREFIX + BUILD.version;

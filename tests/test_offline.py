@@ -27,7 +27,10 @@ def test_service_worker_is_served_from_the_root_uncached_with_its_build(client):
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.headers["Service-Worker-Allowed"] == "/"
     body = response.get_data(as_text=True)
-    assert "importScripts('/static/js/sync-core.js', '/static/js/sw-push.js')" in body
+    assert (
+        "importScripts('/static/js/record-fields.js', '/static/js/sync-core.js', "
+        "'/static/js/sw-push.js')" in body
+    )
     build = build_of(response)
     assert re.fullmatch(r"0\.1\.0-[0-9a-f]{12}", build["version"])
     assert "/offline" in build["precache"]

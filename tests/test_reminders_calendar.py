@@ -128,7 +128,7 @@ FREQUENCIES = st.sampled_from(["daily", "weekly", "monthly", "every_n_months", "
             "America/Santiago",
             "Asia/Kolkata",
         ]
-    ),  # fmt: skip
+    ),
     frequency=FREQUENCIES,
     start=st.dates(min_value=date(2025, 1, 1), max_value=date(2034, 12, 31)),
     at=st.builds(time, st.integers(0, 23), st.sampled_from([0, 30])),

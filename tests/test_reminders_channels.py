@@ -288,7 +288,9 @@ def test_a_batch_with_unbuildable_and_hostile_records_delivers_every_other_patie
     others = [make_patient() for _ in range(5)]
     at_checkin_time(injected, unbuildable, international, idn_domain, *others)
     settings_of(medicine_owner).email_enabled = True
-    add_medicine(medicine_owner, name="Vitamin D\nSubject: free pills", times=[time(19, 0)])
+    medicine = add_medicine(medicine_owner, name="Vitamin D", times=[time(19, 0)])
+    medicine.name = "Vitamin D\nSubject: free pills"  # stored before the forms refused it
+    _db.session.commit()
     only(medicine_owner, "medicine")
 
     result = tick(app, local(19, 0, 30))

@@ -342,7 +342,7 @@ def left_sending(patient, claimed_at: datetime, lease_ends: datetime) -> Reminde
             next_attempt_at=lease_ends,
             attempts=1,
             created_at=claimed_at,
-        )  # fmt: skip
+        )
     )
     _db.session.execute(
         update(Reminder)
@@ -555,7 +555,7 @@ def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(a
             due_at=local(DAY, 19),
             sent_at=local(DAY, 19),
             created_at=local(DAY, 19),
-        )  # fmt: skip
+        )
     )
     _db.session.commit()
     result, senders = tick(app, local(DAY, 19, 0, 30))

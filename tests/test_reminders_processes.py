@@ -58,7 +58,7 @@ def _arrange(app, push: PushService) -> None:
                         user_id=patient.id,
                         endpoint=subscription["endpoint"],
                         **subscription["keys"],
-                    )  # fmt: skip
+                    )
                 )
                 _db.session.execute(
                     update(ReminderSettings)

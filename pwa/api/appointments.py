@@ -2,18 +2,17 @@
 
 Idempotent by the client's UUID (per patient), optimistic concurrency through `version`
 (a stale one answers 409 with the current record), cancelling keeps the row. The rules for a
-valid appointment are the HTML form's: both call appointments.services.parse_appointment.
+valid appointment are the HTML form's: both check with pwa/records/appointment.py.
 """
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from flask import jsonify, request
 from flask_login import current_user, login_required
 
 from ..appointments.services import (
-    FIELDS,
     StaleVersion,
     appointment_input,
     appointment_json,
@@ -23,12 +22,15 @@ from ..appointments.services import (
     find_appointment,
     list_appointments,
     parse_appointment,
-    parse_date,
     update_appointment,
 )
 from ..errors import json_error
-from ..extensions import db
-from ..models import APPOINTMENT_KINDS, Appointment, new_uuid, utcnow
+from ..extensions import db, db_session
+from ..models import Appointment, new_uuid, utcnow
+from ..records.appointment import FIELDS, AppointmentInput, AppointmentUpdate
+from ..records.appointment import Appointment as AppointmentOut
+from ..records.schemas import components
+from ..records.types import parse_date, validate
 from ..timezones import local_to_utc
 from . import bp
 from .payload import BadPayload, json_body
@@ -52,21 +54,7 @@ def _not_found():
     return json_error(404, "not_found", message="There is no such appointment.")
 
 
-def _version(data: dict) -> tuple[int | None, dict]:
-    version = data.get("version")
-    if version is None:
-        return None, {"version": ["Please send the version you last saw."]}
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        return None, {"version": ["The version must be a whole number, 1 or more."]}
-    return version, {}
-
-
-def _cancelled_flag(data: dict) -> tuple[bool | None, dict]:
-    if "cancelled" not in data or data["cancelled"] is None:
-        return None, {}
-    if not isinstance(data["cancelled"], bool):
-        return None, {"cancelled": ["Please send true or false."]}
-    return data["cancelled"], {}
+FIELDS_AND_VERSION = {*FIELDS, "version", "cancelled"}
 
 
 @bp.get("/appointments")
@@ -75,7 +63,7 @@ def list_appointments_json():
     """The patient's appointments, earliest first; cancelled ones included and flagged."""
     zone = current_user.timezone
     errors: dict[str, list[str]] = {}
-    bounds = {}
+    bounds: dict[str, date | None] = {}
     for name in ("from", "to"):
         raw = request.args.get(name)
         if raw:
@@ -85,12 +73,11 @@ def list_appointments_json():
             bounds[name] = day
     if errors:
         return _validation(errors)
-    start = local_to_utc(bounds["from"], time(0), zone) if bounds.get("from") else None
-    end = (
-        local_to_utc(bounds["to"] + timedelta(days=1), time(0), zone) if bounds.get("to") else None
-    )
+    first, last = bounds.get("from"), bounds.get("to")
+    start = local_to_utc(first, time(0), zone) if first else None
+    end = local_to_utc(last + timedelta(days=1), time(0), zone) if last else None
     include = request.args.get("include_cancelled", "1").lower() not in ("0", "false", "no")
-    found = list_appointments(db.session, current_user, start, end, include_cancelled=include)
+    found = list_appointments(db_session(), current_user, start, end, include_cancelled=include)
     return jsonify({"appointments": [appointment_json(a, zone) for a in found]})
 
 
@@ -106,13 +93,13 @@ def create_appointment_json():
     uuid = new_uuid() if raw_id is None else canonical_uuid(raw_id)
     if uuid is None:
         return _validation({"id": ["The id must be a UUID, for example from crypto.randomUUID()."]})
-    existing = find_appointment(db.session, current_user, uuid)
+    existing = find_appointment(db_session(), current_user, uuid)
     if existing is not None:
         return _one(existing, 200)
     values, errors = parse_appointment(data, current_user.timezone, current_user.today())
     if errors:
         return _validation(errors)
-    appointment, created = create_appointment(db.session, current_user, uuid, values)
+    appointment, created = create_appointment(db_session(), current_user, uuid, values)
     db.session.commit()
     return _one(appointment, 201 if created else 200)
 
@@ -120,7 +107,7 @@ def create_appointment_json():
 @bp.get("/appointments/<id>")
 @login_required
 def get_appointment_json(id: str):  # noqa: A002 - the API calls it id
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     return _not_found() if appointment is None else _one(appointment)
 
 
@@ -128,26 +115,24 @@ def get_appointment_json(id: str):  # noqa: A002 - the API calls it id
 @login_required
 def update_appointment_json(id: str):  # noqa: A002 - the API calls it id
     """Changes an appointment at `version`; fields left out keep their values."""
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     if appointment is None:
         return _not_found()
     try:
         data = json_body()
     except BadPayload as bad:
         return _bad_body(bad)
-    version, errors = _version(data)
-    cancelled, flag_errors = _cancelled_flag(data)
     current = appointment_input(appointment, current_user.timezone)
-    merged = {name: data[name] if name in data else current[name] for name in FIELDS}
-    values, field_errors = parse_appointment(merged, current_user.timezone, current_user.today())
-    errors = {**field_errors, **errors, **flag_errors}
+    merged = {**current, **{name: data[name] for name in data if name in FIELDS_AND_VERSION}}
+    record, errors = validate(AppointmentUpdate, merged, today=current_user.today())
     if errors:
         return _validation(errors)
+    values = record.column_values(current_user.timezone)
     now = utcnow()
-    if cancelled is not None and cancelled != appointment.cancelled:
-        values["cancelled_at"] = now if cancelled else None
+    if record.cancelled is not None and record.cancelled != appointment.cancelled:
+        values["cancelled_at"] = now if record.cancelled else None
     try:
-        update_appointment(db.session, appointment, values, version, now)
+        update_appointment(db_session(), appointment, values, record.version, now)
     except StaleVersion as stale:
         db.session.rollback()
         return json_error(
@@ -164,10 +149,10 @@ def update_appointment_json(id: str):  # noqa: A002 - the API calls it id
 @login_required
 def cancel_appointment_json(id: str):  # noqa: A002 - the API calls it id
     """Marks the appointment cancelled and keeps it; 200 with the record, also the second time."""
-    appointment = find_appointment(db.session, current_user, id)
+    appointment = find_appointment(db_session(), current_user, id)
     if appointment is None:
         return _not_found()
-    cancel_appointment(db.session, appointment, utcnow())
+    cancel_appointment(db_session(), appointment, utcnow())
     db.session.commit()
     return _one(appointment)
 
@@ -175,110 +160,16 @@ def cancel_appointment_json(id: str):  # noqa: A002 - the API calls it id
 # --- OpenAPI 3.1 fragments, collected by pwa/api/openapi.py --------------------------------
 # They use its shared `Error` schema and `CSRF` header parameter.
 
-_NULLABLE_TEXT = {"type": ["string", "null"]}
 _REF = "#/components/schemas/"
 
 OPENAPI_SCHEMAS: dict = {
-    "AppointmentKind": {"type": "string", "enum": list(APPOINTMENT_KINDS)},
-    "Appointment": {
-        "type": "object",
-        "description": "An appointment. `date` and `time` are local to the patient's time zone.",
-        "required": [
-            "id",
-            "version",
-            "date",
-            "time",
-            "starts_at",
-            "kind",
-            "with_whom",
-            "location",
-            "phone",
-            "notes",
-            "questions",
-            "cancelled",
-            "created_at",
-            "updated_at",
-        ],  # fmt: skip
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "version": {"type": "integer", "minimum": 1},
-            "date": {"type": "string", "format": "date", "examples": ["2026-11-21"]},
-            "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["14:30"]},
-            "starts_at": {
-                "type": "string",
-                "format": "date-time",
-                "description": "UTC, ending in Z.",
-                "pattern": "Z$",
-            },
-            "kind": {"$ref": _REF + "AppointmentKind"},
-            "with_whom": _NULLABLE_TEXT,
-            "location": _NULLABLE_TEXT,
-            "phone": _NULLABLE_TEXT,
-            "notes": _NULLABLE_TEXT,
-            "questions": {"type": "array", "items": {"type": "string"}},
-            "cancelled": {"type": "boolean"},
-            "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-        },
-    },
-    "AppointmentInput": {
-        "type": "object",
-        "description": (
-            "A new appointment. `id` is the client's UUID: sending the same id again returns "
-            "the stored appointment (200) instead of creating a second one. When left out the "
-            "server makes one (and the request is then not idempotent)."
-        ),
-        "required": ["date", "time", "kind"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "date": {"type": "string", "format": "date", "description": "Local date."},
-            "time": {"type": "string", "description": "Local time, HH:MM (24-hour)."},
-            "kind": {"$ref": _REF + "AppointmentKind"},
-            "with_whom": {"type": ["string", "null"], "maxLength": 120},
-            "location": {"type": ["string", "null"], "maxLength": 200},
-            "phone": {
-                "type": ["string", "null"],
-                "maxLength": 40,
-                "pattern": r"^[0-9+()\-.\s]*$",
-            },
-            "notes": {"type": ["string", "null"], "maxLength": 2000},
-            "questions": {
-                "description": "A list of questions, or one text with a question per line.",
-                "oneOf": [
-                    {"type": "array", "items": {"type": "string", "maxLength": 300}},
-                    {"type": "string"},
-                    {"type": "null"},
-                ],
-            },
-        },
-    },
-    "AppointmentUpdate": {
-        "type": "object",
-        "description": (
-            "Changes to an appointment. `version` is the one the client last saw; fields left "
-            "out keep their values. `cancelled: false` restores a cancelled appointment."
-        ),
-        "required": ["version"],
-        "properties": {
-            "version": {"type": "integer", "minimum": 1},
-            "date": {"type": "string", "format": "date"},
-            "time": {"type": "string"},
-            "kind": {"$ref": _REF + "AppointmentKind"},
-            "with_whom": {"type": ["string", "null"], "maxLength": 120},
-            "location": {"type": ["string", "null"], "maxLength": 200},
-            "phone": {"type": ["string", "null"], "maxLength": 40},
-            "notes": {"type": ["string", "null"], "maxLength": 2000},
-            "questions": {
-                "oneOf": [
-                    {"type": "array", "items": {"type": "string", "maxLength": 300}},
-                    {"type": "string"},
-                    {"type": "null"},
-                ]
-            },
-            "cancelled": {"type": "boolean"},
-        },
-    },
+    **components(
+        {
+            "Appointment": AppointmentOut,
+            "AppointmentInput": AppointmentInput,
+            "AppointmentUpdate": AppointmentUpdate,
+        }
+    ),
     "AppointmentList": {
         "type": "object",
         "required": ["appointments"],

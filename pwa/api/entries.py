@@ -1,54 +1,28 @@
-"""Daily check-ins over JSON, idempotent by the client's UUID."""
+"""Daily check-ins over JSON, idempotent by the client's UUID; the rules are the record's."""
 
 from datetime import date
-from uuid import UUID
 
 from flask import jsonify, request
 from flask_login import current_user
 
-from ..checkin.forms import CheckInForm
-from ..checkin.services import (
-    BOOL_FIELDS,
-    find_checkin,
-    list_checkins,
-    save_checkin,
-    ticked_signs,
-    values_from_form,
-)
+from ..checkin.services import find_checkin, list_checkins, save_checkin, ticked_signs
 from ..errors import json_error
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import CheckIn, utcnow
+from ..records.checkin import CheckInRecord
+from ..records.types import canonical_uuid, validate
 from . import bp
-from .payload import BadPayload, json_body, to_formdata
-
-LIST_FIELDS = {"locations", "warning_signs"}
+from .payload import BadPayload, json_body
 
 
 def entry_json(checkin: CheckIn) -> dict:
-    data = {
-        "id": checkin.uuid,
-        "date": checkin.date.isoformat(),
-        "pain": checkin.pain_avg,
-        "pain_worst": checkin.pain_worst,
-        "pain_activity": checkin.pain_activity,
-        "locations": list(checkin.locations or []),
-        "walking_aid": checkin.walking_aid,
-        "minutes_walked": checkin.minutes_walked,
-        "brace_hours": checkin.brace_hours,
-        "acetaminophen_doses": checkin.acetaminophen_doses,
-        "nsaid_doses": checkin.nsaid_doses,
-        "opioid_doses": checkin.opioid_doses,
-        "other_pain_med_doses": checkin.other_pain_med_doses,
-        "weekly_change": checkin.weekly_change,
-        "notes": checkin.notes,
-        "warning_signs": ticked_signs(checkin),
-        "warnings_raised": [
-            {"sign": e.sign, "tier": e.tier, "computed": e.computed} for e in checkin.warning_events
-        ],
-        "created_at": checkin.created_at.isoformat() + "Z",
-        "updated_at": checkin.updated_at.isoformat() + "Z",
-    }
-    data.update({name: getattr(checkin, name) for name in BOOL_FIELDS})
+    """The API's `Entry`: the check-in's record, plus what the server adds."""
+    data = CheckInRecord.from_row(checkin, ticked_signs(checkin)).model_dump(mode="json")
+    data["warnings_raised"] = [
+        {"sign": e.sign, "tier": e.tier, "computed": e.computed} for e in checkin.warning_events
+    ]
+    data["created_at"] = checkin.created_at.isoformat() + "Z"
+    data["updated_at"] = checkin.updated_at.isoformat() + "Z"
     return data
 
 
@@ -56,36 +30,26 @@ def validation_error(fields: dict[str, list[str]]):
     return json_error(422, "validation", fields=fields)
 
 
-def parse_uuid(value) -> str | None:
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        return None
-
-
 @bp.post("/entries")
 def create_entry():
     try:
         data = json_body()
-        formdata = to_formdata(data, lists=LIST_FIELDS, booleans=set(BOOL_FIELDS))
     except BadPayload as bad:
-        if bad.fields:
-            return validation_error(bad.fields)
         return json_error(400, "bad_request", message=bad.message)
-    uuid = parse_uuid(data.get("id"))
+    uuid = canonical_uuid(data.get("id"))
     if uuid is None:
         return validation_error({"id": ["Must be a UUID made by the app (crypto.randomUUID())."]})
-    existing = find_checkin(db.session, current_user, uuid)
+    existing = find_checkin(db_session(), current_user, uuid)
     if existing is not None:
         return jsonify(entry_json(existing)), 200
-    form = CheckInForm(formdata=formdata, meta={"csrf": False})
-    if not form.validate():
-        return validation_error(form.errors)
+    record, errors = validate(CheckInRecord, data, today=current_user.today())
+    if errors:
+        return validation_error(errors)
     checkin, created = save_checkin(
-        db.session,
+        db_session(),
         current_user,
-        values_from_form(form.data),
-        form.warning_signs.data or [],
+        record.column_values(),
+        record.warning_signs,
         now=utcnow(),
         uuid=uuid,
     )
@@ -101,13 +65,13 @@ def list_entries():
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         return validation_error({"from": ["Dates must look like 2026-11-21."]})
-    checkins = list_checkins(db.session, current_user, start, end)
+    checkins = list_checkins(db_session(), current_user, start, end)
     return jsonify({"entries": [entry_json(c) for c in checkins]})
 
 
 @bp.get("/entries/<id>")
 def get_entry(id: str):  # noqa: A002 - the API calls it id
-    checkin = find_checkin(db.session, current_user, id)
+    checkin = find_checkin(db_session(), current_user, id)
     if checkin is None:
         return json_error(404, "not_found")
     return jsonify(entry_json(checkin))

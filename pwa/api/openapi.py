@@ -4,12 +4,8 @@ import sys
 
 from flask import current_app
 
-from ..checkin.signs import SIGNS
-from ..models import PAIN_LOCATIONS, WALKING_AIDS, WEEKLY_CHANGE
-
-PAIN = {"type": ["integer", "null"], "minimum": 0, "maximum": 10}
-DOSES = {"type": ["integer", "null"], "minimum": 0, "maximum": 20}
-YES_NO = {"type": ["boolean", "null"]}
+from ..records.checkin import CheckInRecord, Entry
+from ..records.schemas import components
 
 ERROR = {
     "type": "object",
@@ -22,65 +18,6 @@ ERROR = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     },
-}
-
-ENTRY_INPUT = {
-    "type": "object",
-    "required": ["id", "date", "pain"],
-    "properties": {
-        "id": {"type": "string", "format": "uuid", "description": "Made by the client; makes "
-               "the request idempotent."},
-        "date": {"type": "string", "format": "date", "description": "The patient's local date."},
-        "pain": {**PAIN, "type": "integer",
-                 "description": "Average back pain over the last 24 hours, 0 = no pain, "
-                 "10 = worst pain imaginable."},
-        "pain_worst": PAIN,
-        "pain_activity": PAIN,
-        "locations": {"type": "array", "items": {"enum": list(PAIN_LOCATIONS)}},
-        "limited_activity": YES_NO,
-        "bed_rest": YES_NO,
-        "sleep_disturbed": YES_NO,
-        "walking_aid": {"enum": [*WALKING_AIDS, None]},
-        "minutes_walked": {"type": ["integer", "null"], "minimum": 0, "maximum": 1440},
-        "brace_hours": {"type": ["integer", "null"], "minimum": 0, "maximum": 24},
-        "acetaminophen_doses": DOSES,
-        "nsaid_doses": DOSES,
-        "opioid_doses": DOSES,
-        "other_pain_med_doses": DOSES,
-        "osteoporosis_med_taken": YES_NO,
-        "calcium_taken": YES_NO,
-        "vitamin_d_taken": YES_NO,
-        "fell": YES_NO,
-        "fall_injured": YES_NO,
-        "weekly_change": {"enum": [*WEEKLY_CHANGE, None]},
-        "warning_signs": {"type": "array", "items": {"enum": list(SIGNS)}},
-        "notes": {"type": ["string", "null"], "maxLength": 2000},
-    },
-}  # fmt: skip
-
-ENTRY = {
-    "allOf": [
-        {"$ref": "#/components/schemas/EntryInput"},
-        {
-            "type": "object",
-            "required": ["created_at", "updated_at", "warnings_raised"],
-            "properties": {
-                "created_at": {"type": "string", "format": "date-time"},
-                "updated_at": {"type": "string", "format": "date-time"},
-                "warnings_raised": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "sign": {"type": "string"},
-                            "tier": {"enum": ["emergency", "urgent", "routine"]},
-                            "computed": {"type": "boolean"},
-                        },
-                    },
-                },
-            },
-        },
-    ]
 }
 
 
@@ -160,7 +97,7 @@ ENTRY_PATHS = {
 def openapi_document() -> dict:
     """The whole document: entries here, plus OPENAPI_PATHS/OPENAPI_SCHEMAS of other modules."""
     paths = dict(ENTRY_PATHS)
-    schemas = {"Error": ERROR, "EntryInput": ENTRY_INPUT, "Entry": ENTRY}
+    schemas = {"Error": ERROR, **components({"EntryInput": CheckInRecord, "Entry": Entry})}
     for module in contributing_modules():
         paths.update(module.OPENAPI_PATHS)
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))

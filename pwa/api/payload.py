@@ -1,7 +1,6 @@
-"""Turning a JSON body into form data, so the API validates with the same forms as the pages."""
+"""Reading the JSON body of an API request."""
 
 from flask import request
-from werkzeug.datastructures import MultiDict
 
 
 class BadPayload(ValueError):
@@ -21,29 +20,3 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise BadPayload("The body must be a JSON object.")
     return data
-
-
-def to_formdata(data: dict, *, lists: set[str], booleans: set[str]) -> MultiDict:
-    """JSON values as the strings a browser would post; wrong shapes become field errors."""
-    form = MultiDict()
-    errors: dict[str, list[str]] = {}
-    for key, value in data.items():
-        if value is None:
-            continue
-        if key in lists:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[key] = ["Must be a list of strings."]
-                continue
-            for item in value:
-                form.add(key, item)
-        elif isinstance(value, (list, dict)):
-            errors[key] = ["Must be a single value, not a list or object."]
-        elif key in booleans and isinstance(value, bool):
-            form.add(key, "yes" if value else "no")
-        elif isinstance(value, bool):
-            errors[key] = ["Must not be true or false."]
-        else:
-            form.add(key, str(value))
-    if errors:
-        raise BadPayload("validation", errors)
-    return form

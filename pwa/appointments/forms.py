@@ -1,17 +1,19 @@
-"""Forms for appointments. The rules themselves live in services.parse_appointment, which the
-JSON API shares; these forms carry the labels, hints and CSRF, and put each message next to
-its field."""
+"""Forms for appointments. The fields, labels and rules are AppointmentRecord's (shared with the
+JSON API); these forms add the patient's zone, the client id or version, and CSRF."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField, TelField, TextAreaField
-from wtforms.widgets import DateInput, TimeInput
+from wtforms import HiddenField
+from wtforms.widgets import TelInput
 
-from ..models import APPOINTMENT_KINDS, new_uuid
-from .services import FIELDS, NOTES_MAX, canonical_uuid, parse_appointment
+from ..models import new_uuid
+from ..records.appointment import AppointmentRecord
+from ..records.forms import record_form
+from ..records.types import canonical_uuid
 
 
 def _uuid_or_new(value: str | None) -> str:
@@ -19,55 +21,21 @@ def _uuid_or_new(value: str | None) -> str:
     return canonical_uuid(value) or new_uuid()
 
 
-class AppointmentFields(FlaskForm):
+class AppointmentFields(record_form(AppointmentRecord)):  # type: ignore[misc]
     """The fields a patient fills in. Built with the patient's zone and today's local date."""
 
-    date = StringField("Date", widget=DateInput(), render_kw={"autocomplete": "off"})
-    time = StringField("Time", widget=TimeInput(), render_kw={"autocomplete": "off"})
-    kind = RadioField(
-        "What kind of appointment is it?",
-        choices=list(APPOINTMENT_KINDS.items()),
-        validate_choice=False,  # parse_appointment judges, with a plainer message
-    )
-    with_whom = StringField(
-        "With whom? (optional)",
-        description="The doctor, nurse, therapist or clinic.",
-        render_kw={"autocomplete": "off"},
-    )
-    location = StringField(
-        "Where? (optional)",
-        description="The clinic or hospital, and the address if it helps.",
-        render_kw={"autocomplete": "off"},
-    )
-    phone = TelField(
-        "Phone number (optional)",
-        description="To call if you are late or need to change the time.",
-        render_kw={"autocomplete": "off", "inputmode": "tel"},
-    )
-    notes = TextAreaField(
-        "Notes (optional)",
-        description=f"For example: bring my scans, fasting needed. Up to {NOTES_MAX:,} characters.",
-        render_kw={"rows": 4},
-    )
-    questions = TextAreaField(
-        "Questions to ask (optional)",
-        description="One question on each line. You will see them as a checklist for the visit.",
-        render_kw={"rows": 5},
-    )
-
-    def __init__(self, *args, zone: str, today: date, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, zone: str, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, context={"today": today}, **kwargs)
         self.zone, self.today = zone, today
         self.values: dict = {}
         self.time.description = f"Your local time ({zone.replace('_', ' ')}), for example 14:30."
+        self.phone.widget = TelInput()
+        self.phone.render_kw = {"autocomplete": "off", "inputmode": "tel"}
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        data = {name: self[name].data for name in FIELDS}
-        self.values, errors = parse_appointment(data, self.zone, self.today)
-        for name, messages in errors.items():
-            self[name].errors = [*self[name].errors, *messages]
-        return valid and not errors
+        self.values = self.record.column_values(self.zone) if self.record else {}
+        return valid
 
 
 class NewAppointmentForm(AppointmentFields):

@@ -1,15 +1,13 @@
-"""Appointments: the one set of rules for what a valid appointment is, and saving it safely.
+"""Appointments: checking one against its record, and saving it safely.
 
-The HTML form and the JSON API both call `parse_appointment`, so a message such as "Please
-enter the date" reads the same everywhere. Saving is idempotent by the client's UUID (per
-patient), and every change goes through a compare-and-set on `version`, so two devices editing
-the same appointment never silently overwrite each other.
+The HTML form and the JSON API both check with AppointmentRecord (pwa/records/appointment.py),
+so a message such as "Please enter the date" reads the same everywhere. Saving is idempotent by
+the client's UUID (per patient), and every change goes through a compare-and-set on `version`,
+so two devices editing the same appointment never silently overwrite each other.
 """
 
 from __future__ import annotations
 
-import re
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,23 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import APPOINTMENT_KINDS, TREATMENTS, Appointment, Profile, User
+from ..models import TREATMENTS, Appointment, Profile, User
+from ..records.appointment import FIELDS as FIELDS
+from ..records.appointment import AppointmentRecord
+from ..records.appointment import split_questions as split_questions
+from ..records.types import canonical_uuid, parse_clock, validate
+from ..records.types import parse_date as parse_date
 from ..timezones import local_to_utc, utc_to_local
 
-NOTES_MAX = 2000
-QUESTION_MAX = 300
-QUESTIONS_MAX = 30
-TEXT_LIMITS = {"with_whom": 120, "location": 200, "phone": 40, "notes": NOTES_MAX}
-YEARS_AROUND_TODAY = 20  # a date further away than this is almost surely a typing slip
-
-# The fields a patient fills in; `id`, `version` and `cancelled` travel beside them.
-FIELDS = ("date", "time", "kind", "with_whom", "location", "phone", "notes", "questions")
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*(m\.?)?$", re.IGNORECASE)
-_PHONE = re.compile(r"^[0-9+()\-.\s]*$")
-
 Errors = dict[str, list[str]]
+parse_time = parse_clock  # the one clock-time parser, for the pages' "?time=" and the tests
 
 
 class StaleVersion(Exception):
@@ -48,141 +39,11 @@ class StaleVersion(Exception):
 # --- Reading input ---------------------------------------------------------------------------
 
 
-def canonical_uuid(value: object) -> str | None:
-    """The lower-case hyphenated form of a UUID, or None when `value` is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuidlib.UUID(value.strip()))
-    except ValueError:
-        return None
-
-
-def parse_date(text: str) -> date | None:
-    text = text.strip()
-    if not _DATE.match(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def parse_time(text: str) -> time | None:
-    """24-hour "14:30" (what a time input sends), also "2:30 pm" and "14.30" typed by hand."""
-    match = _TIME.match(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    second = int(match[3] or 0)
-    half = (match[4] or "").lower()
-    if bool(half) != bool(match[5]):
-        return None
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "p" else 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return time(hour, minute)
-
-
-def split_questions(text: str) -> list[str]:
-    """One question per line; blank lines and list markers people type ("-", "*") dropped."""
-    lines = (line.strip().lstrip("-*•").strip() for line in text.splitlines())
-    return [line for line in lines if line]
-
-
 def parse_appointment(data: Mapping[str, object], zone: str, today: date) -> tuple[dict, Errors]:
-    """Checks an appointment as the patient typed it; returns model values and per-field errors.
-
-    `data` holds strings (form posts, JSON) and `questions` as a list of strings or as one text
-    with a question per line. Date and time are wall-clock in `zone`; the values carry
-    `starts_at` in naive UTC. Values are only meaningful when errors is empty.
-    """
-    errors: Errors = {}
-    values: dict = {}
-
-    def fail(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    def text(name: str) -> str | None:
-        raw = data.get(name)
-        if raw is None:
-            return None
-        if not isinstance(raw, str):
-            fail(name, "Please send this as text.")
-            return None
-        return raw.strip() or None
-
-    day_text, time_text = text("date"), text("time")
-    day = at = None
-    if day_text is None:
-        if "date" not in errors:
-            fail("date", "Please enter the date of the appointment.")
-    else:
-        day = parse_date(day_text)
-        if day is None:
-            fail("date", "Please enter a real date, for example 2026-11-21.")
-        elif abs((day - today).days) > 366 * YEARS_AROUND_TODAY:
-            fail("date", f"Please check the year: {day.year} seems far away.")
-            day = None
-    if time_text is None:
-        if "time" not in errors:
-            fail("time", "Please enter the time of the appointment, for example 14:30.")
-    else:
-        at = parse_time(time_text)
-        if at is None:
-            fail("time", "Please enter a time like 14:30 or 2:30 pm.")
-    if day and at:
-        values["starts_at"] = local_to_utc(day, at, zone)
-
-    kind = text("kind")
-    if kind is None:
-        if "kind" not in errors:
-            fail("kind", "Please choose what kind of appointment this is.")
-    elif kind not in APPOINTMENT_KINDS:
-        fail("kind", "Please choose one of the kinds in the list.")
-    else:
-        values["kind"] = kind
-
-    for name, limit in TEXT_LIMITS.items():
-        value = text(name)
-        if value is not None and len(value) > limit:
-            fail(
-                name,
-                f"Please keep this to {limit:,} characters or fewer (it has {len(value):,}).",
-            )
-        values[name] = value
-    if values.get("phone") and not _PHONE.match(values["phone"]):
-        fail("phone", "Please use only numbers, spaces and + ( ) - in the phone number.")
-    elif values.get("phone") and not re.search(r"\d", values["phone"]):
-        fail("phone", "Please enter the phone number with its digits.")
-
-    values["questions"] = _parse_questions(data.get("questions"), fail)
-    return values, errors
-
-
-def _parse_questions(raw: object, fail) -> list[str]:
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        questions = split_questions(raw)
-    elif isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-        questions = [question for item in raw for question in split_questions(item)]
-    else:
-        fail("questions", "Please send the questions as a list of texts.")
-        return []
-    if len(questions) > QUESTIONS_MAX:
-        fail("questions", f"Please keep it to {QUESTIONS_MAX} questions or fewer.")
-    too_long = [n for n, q in enumerate(questions, 1) if len(q) > QUESTION_MAX]
-    if too_long:
-        fail(
-            "questions",
-            f"Question {too_long[0]} is long. Please keep each question to "
-            f"{QUESTION_MAX} characters or fewer.",
-        )
-    return questions
+    """Checks an appointment as the patient typed it (AppointmentRecord's rules); returns the
+    model's values, with `starts_at` in naive UTC, and the messages per field."""
+    record, errors = validate(AppointmentRecord, data, today=today)
+    return ({} if record is None else record.column_values(zone)), errors
 
 
 def appointment_input(appointment: Appointment, zone: str) -> dict:
@@ -316,7 +177,7 @@ def _change(
         .execution_options(synchronize_session=False)
     )
     session.refresh(appointment)
-    if result.rowcount != 1:
+    if getattr(result, "rowcount", 1) != 1:  # an UPDATE's CursorResult counts its rows
         raise StaleVersion(appointment)
     return appointment
 
@@ -410,7 +271,7 @@ def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestio
     if treated and procedure:
         first, last = procedure + timedelta(days=10), procedure + timedelta(days=14)
         if last >= today:
-            name = TREATMENTS[profile.treatment].lower()
+            name = TREATMENTS[profile.treatment or "other"].lower()
             suggestions.append(
                 Suggestion(
                     "A check of the wound and your pain",

@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import APPOINTMENT_KINDS, Appointment, utcnow
 from . import bp
 from .forms import CancelForm, EditAppointmentForm, NewAppointmentForm, RestoreForm
@@ -32,7 +32,7 @@ def kinds() -> dict:
 
 
 def _own_or_404(uuid: str) -> Appointment:
-    appointment = find_appointment(db.session, current_user, uuid)
+    appointment = find_appointment(db_session(), current_user, uuid)
     if appointment is None:
         abort(404)
     return appointment
@@ -46,7 +46,7 @@ def _form_kwargs() -> dict:
 @login_required
 def index():
     now = utcnow()
-    lists = appointment_lists(db.session, current_user, now)
+    lists = appointment_lists(db_session(), current_user, now)
     today = current_user.today(now)
     suggestions = [] if lists.upcoming else suggested_follow_ups(current_user.profile, today)
     return render_template("appointments/index.html", lists=lists, suggestions=suggestions)
@@ -68,7 +68,7 @@ def new():
     form = NewAppointmentForm(data=_prefill(request.args), **_form_kwargs())
     if form.validate_on_submit():
         appointment, created = create_appointment(
-            db.session, current_user, form.id.data, form.values
+            db_session(), current_user, form.id.data, form.values
         )
         db.session.commit()
         flash(
@@ -96,9 +96,11 @@ def edit(uuid: str):
     data = {**saved, "questions": "\n".join(saved["questions"]), "version": appointment.version}
     form = EditAppointmentForm(data=data, **_form_kwargs())
     stale = False
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.version_number is not None:
         try:
-            update_appointment(db.session, appointment, form.values, form.version_number, utcnow())
+            update_appointment(
+                db_session(), appointment, form.values, form.version_number, utcnow()
+            )
         except StaleVersion as error:
             stale = True
             form.version.data = str(error.current.version)
@@ -118,7 +120,7 @@ def cancel(uuid: str):
     appointment = _own_or_404(uuid)
     form = CancelForm()
     if form.validate_on_submit():
-        cancel_appointment(db.session, appointment, utcnow())
+        cancel_appointment(db_session(), appointment, utcnow())
         db.session.commit()
         flash("The appointment is cancelled. It stays in your list, marked cancelled.", "success")
         return redirect(url_for("appointments.detail", uuid=appointment.uuid))
@@ -132,7 +134,7 @@ def cancel(uuid: str):
 def restore(uuid: str):
     appointment = _own_or_404(uuid)
     if RestoreForm().validate_on_submit():
-        restore_appointment(db.session, appointment, utcnow())
+        restore_appointment(db_session(), appointment, utcnow())
         db.session.commit()
         flash("The appointment is back in your list.", "success")
     return redirect(url_for("appointments.detail", uuid=appointment.uuid))

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db, login_manager
+from ..extensions import db, db_session, login_manager
 from ..models import User, utcnow
 from ..timezones import COMMON_ZONES
 from . import bp
@@ -77,7 +77,7 @@ def register():
         try:
             limit(("register-ip", client_ip()), ("register-email", form.email.data))
             user = create_user(
-                db.session,
+                db_session(),
                 email=form.email.data,
                 password=form.password.data,
                 name=form.name.data,
@@ -114,7 +114,7 @@ def login():
         try:
             limit(("login-ip", client_ip()))
             user = authenticate(
-                db.session, form.email.data, form.password.data, now=utcnow(), policy=policy
+                db_session(), form.email.data, form.password.data, now=utcnow(), policy=policy
             )
         except Throttled as wait:
             form.form_errors.append(wait_message(wait))

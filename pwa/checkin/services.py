@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from statistics import mean
+from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,51 +13,9 @@ from sqlalchemy.orm import Session
 from ..models import CheckIn, User, WarningEvent, new_uuid
 from .signs import ALL_SIGNS, COMPUTED, PAIN_JUMP, SIGNS
 
-PAIN_FIELDS = {"pain": "pain_avg", "pain_worst": "pain_worst", "pain_activity": "pain_activity"}
-INT_FIELDS = (
-    "minutes_walked", "brace_hours", "acetaminophen_doses", "nsaid_doses", "opioid_doses",
-    "other_pain_med_doses",
-)  # fmt: skip
-BOOL_FIELDS = (
-    "limited_activity", "bed_rest", "sleep_disturbed", "osteoporosis_med_taken", "calcium_taken",
-    "vitamin_d_taken", "fell", "fall_injured",
-)  # fmt: skip
-CHOICE_FIELDS = ("walking_aid", "weekly_change")
-YES_NO = {"yes": True, "no": False}
 PAIN_JUMP_POINTS = 3
-PAIN_JUMP_MIN_DAYS = 3  # a 7-day average needs a few days before it means anything
-
-
-def values_from_form(data: dict) -> dict:
-    """Model column values from a validated CheckInForm's data (blank answers become None)."""
-    values: dict = {"date": data["date"], "notes": (data.get("notes") or "").strip() or None}
-    for name, column in PAIN_FIELDS.items():
-        raw = data.get(name)
-        values[column] = int(raw) if raw not in (None, "") else None
-    for name in INT_FIELDS:
-        values[name] = data.get(name)
-    for name in BOOL_FIELDS:
-        values[name] = YES_NO.get(data.get(name))
-    for name in CHOICE_FIELDS:
-        values[name] = data.get(name) or None
-    values["locations"] = list(data.get("locations") or [])
-    return values
-
-
-def form_data_from(checkin: CheckIn) -> dict:
-    """The reverse of values_from_form, to fill the edit form."""
-    data = {"id": checkin.uuid, "date": checkin.date, "notes": checkin.notes}
-    for name, column in PAIN_FIELDS.items():
-        value = getattr(checkin, column)
-        data[name] = str(value) if value is not None else None
-    for name in INT_FIELDS + CHOICE_FIELDS:
-        data[name] = getattr(checkin, name)
-    for name in BOOL_FIELDS:
-        value = getattr(checkin, name)
-        data[name] = None if value is None else ("yes" if value else "no")
-    data["locations"] = list(checkin.locations or [])
-    data["warning_signs"] = ticked_signs(checkin)
-    return data
+ROLLING_DAYS = 7
+ROLLING_MIN_DAYS = 3  # a 7-day average from fewer logged days says more about gaps than pain
 
 
 def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
@@ -88,8 +47,20 @@ def latest_per_day(checkins: list[CheckIn]) -> dict[date, CheckIn]:
     return days
 
 
+def rolling_mean(daily: Mapping[date, int], day: date) -> float | None:
+    """The 7-day average pain: the mean of the daily pain of the 7 days ending on `day`, to two
+    decimals, or None when fewer than 3 of them are logged. The one rule of both charts (the
+    history page's and the report's) and of the pain-jump warning."""
+    window = [
+        daily[d] for d in (day - timedelta(days=i) for i in range(ROLLING_DAYS)) if d in daily
+    ]
+    if len(window) < ROLLING_MIN_DAYS:
+        return None
+    return float(round(Fraction(sum(window), len(window)), 2))
+
+
 def seven_day_average(session: Session, patient: User, day: date) -> float | None:
-    """Mean daily pain over the 7 days before `day`, or None with too few days logged.
+    """The 7-day average pain of the 7 days before `day` (see rolling_mean).
 
     Reads only dates and pain (the latest check-in of each day counts), not whole rows.
     """
@@ -103,7 +74,7 @@ def seven_day_average(session: Session, patient: User, day: date) -> float | Non
         .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
     )
     daily = {checkin_date: pain for checkin_date, pain in rows}  # later rows overwrite earlier
-    return mean(daily.values()) if len(daily) >= PAIN_JUMP_MIN_DAYS else None
+    return rolling_mean(daily, day - timedelta(days=1))
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:

@@ -1,5 +1,6 @@
 """The warning signs of CLINICAL.md section 4, in three tiers, and what each tier says."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 EMERGENCY, URGENT, ROUTINE = "emergency", "urgent", "routine"
@@ -99,10 +100,10 @@ TIER_HEADINGS = {
 }
 
 
-def signs_by_tier(codes=None) -> dict[str, list[Sign]]:
+def signs_by_tier(codes: Iterable[str] | None = None) -> dict[str, list[Sign]]:
     """Signs grouped by tier, emergency first; all signs when `codes` is None."""
     chosen = ALL_SIGNS if codes is None else {c: ALL_SIGNS[c] for c in codes if c in ALL_SIGNS}
-    grouped = {tier: [] for tier in TIER_ORDER}
+    grouped: dict[str, list[Sign]] = {tier: [] for tier in TIER_ORDER}
     for sign in chosen.values():
         grouped[sign.tier].append(sign)
     return {tier: signs for tier, signs in grouped.items() if signs}

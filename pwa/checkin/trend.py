@@ -9,7 +9,7 @@ from statistics import mean
 from markupsafe import Markup, escape
 
 from ..models import CheckIn
-from .services import latest_per_day
+from .services import latest_per_day, rolling_mean
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 20, 48
@@ -30,11 +30,6 @@ def history_page(checkins: list[CheckIn], number: int) -> HistoryPage:
     return HistoryPage(
         checkins[start : start + PER_PAGE], number, number > 1, len(checkins) > start + PER_PAGE
     )
-
-
-def rolling_mean(daily: dict[date, int], day: date, window: int = 7) -> float | None:
-    values = [daily[d] for d in (day - timedelta(days=i) for i in range(window)) if d in daily]
-    return mean(values) if values else None
 
 
 def trend_svg(checkins: list[CheckIn], days: int = 30) -> Markup | None:

@@ -1,33 +1,34 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, db_session
 from ..learn.services import what_to_expect
-from ..models import new_uuid, utcnow
+from ..models import User, new_uuid, utcnow
+from ..records.checkin import CheckInRecord
+from ..records.forms import RecordForm, form_data
 from . import bp
 from .forms import CheckInForm, WarningActionForm
 from .services import (
     delete_checkin,
     find_checkin,
-    form_data_from,
     list_checkins,
     record_action,
     save_checkin,
+    ticked_signs,
     update_checkin,
-    values_from_form,
 )
 from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
 from .trend import history_page, trend_svg
 
 
 def own_checkin_or_404(uuid: str):
-    checkin = find_checkin(db.session, current_user, uuid)
+    checkin = find_checkin(db_session(), current_user, uuid)
     if checkin is None:
         abort(404)
     return checkin
 
 
-def render_form(form: CheckInForm, patient=None, **context):
+def render_form(form: RecordForm, patient: User | None = None, **context: object) -> str:
     """The check-in form page; without a patient (the offline shell) it shows no articles."""
     return render_template(
         "checkin/form.html",
@@ -43,18 +44,19 @@ def render_form(form: CheckInForm, patient=None, **context):
 @bp.route("/checkin", methods=["GET", "POST"])
 @login_required
 def new():
-    form = CheckInForm()
+    form = CheckInForm(context={"today": current_user.today()})
     if not form.is_submitted():
         form.id.data = new_uuid()
         form.date.data = current_user.today()
     if form.validate_on_submit():
+        record = form.record
         checkin, created = save_checkin(
-            db.session,
+            db_session(),
             current_user,
-            values_from_form(form.data),
-            form.warning_signs.data or [],
+            record.column_values(),
+            record.warning_signs,
             now=utcnow(),
-            uuid=form.id.data or None,
+            uuid=record.id,
         )
         db.session.commit()
         if created:
@@ -100,14 +102,15 @@ def action(uuid: str):
 @login_required
 def edit(uuid: str):
     checkin = own_checkin_or_404(uuid)
-    form = CheckInForm(data=form_data_from(checkin))
+    stored = CheckInRecord.from_row(checkin, ticked_signs(checkin))
+    form = CheckInForm(data=form_data(stored), context={"today": current_user.today()})
     if form.validate_on_submit():
         update_checkin(
-            db.session,
+            db_session(),
             current_user,
             checkin,
-            values_from_form(form.data),
-            form.warning_signs.data or [],
+            form.record.column_values(),
+            form.record.warning_signs,
             now=utcnow(),
         )
         db.session.commit()
@@ -121,7 +124,7 @@ def edit(uuid: str):
 def delete(uuid: str):
     checkin = own_checkin_or_404(uuid)
     if request.method == "POST":
-        delete_checkin(db.session, checkin)
+        delete_checkin(db_session(), checkin)
         db.session.commit()
         flash("The check-in is deleted.", "success")
         return redirect(url_for("checkin.history"))
@@ -131,6 +134,6 @@ def delete(uuid: str):
 @bp.get("/history")
 @login_required
 def history():
-    checkins = list_checkins(db.session, current_user)
+    checkins = list_checkins(db_session(), current_user)
     page = history_page(checkins, request.args.get("page", 1, type=int))
     return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))

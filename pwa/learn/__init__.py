@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
 
-from . import cli, views  # noqa: E402,F401
+from . import views  # noqa: E402,F401

@@ -287,7 +287,7 @@ def make_renderer(terms: list[Term] | None = None) -> MarkdownIt:
     """
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
-    md.validateLink = is_own_path
+    md.validateLink = is_own_path  # type: ignore[method-assign]  # markdown-it's documented hook
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("glossary_links", _term_linker(terms or []))
     md.add_render_rule("image", _render_image)

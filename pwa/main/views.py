@@ -2,7 +2,7 @@ from flask import jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
-from ..extensions import db
+from ..extensions import db, db_session
 from . import bp
 from .services import home_summary
 
@@ -13,7 +13,7 @@ def index():
         return render_template("main/welcome.html")
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
-    return render_template("main/home.html", summary=home_summary(db.session, current_user))
+    return render_template("main/home.html", summary=home_summary(db_session(), current_user))
 
 
 @bp.get("/healthz")

@@ -6,3 +6,6 @@ from flask import Blueprint
 bp = Blueprint("reminders", __name__)
 
 from . import listeners, views  # noqa: E402,F401
+
+# New accounts get their default reminders: a listener on every flush, set up with the app.
+bp.record_once(lambda _state: listeners.register())

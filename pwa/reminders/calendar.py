@@ -129,7 +129,9 @@ def _month_days(day: int) -> dict:
 def medicine_rule(reminder: Reminder, zone) -> vRecur:
     """The RRULE that repeats exactly like the engine's schedule (see schedules.py)."""
     start = reminder.start_date
+    assert start is not None  # a medicine is always saved with its first day (MedicineRecord)
     frequency = reminder.frequency
+    rule: dict[str, object]
     if frequency == "daily":
         rule = {"freq": "DAILY"}
     elif frequency == "weekly":

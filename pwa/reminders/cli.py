@@ -20,7 +20,7 @@ reminders = AppGroup("reminders", help="Send reminders.")
 @reminders.command("send-due")
 def send_due_command() -> None:
     """Run one tick: send what is due now, retry what failed, record what was missed."""
-    result = tick(current_app._get_current_object())
+    result = tick(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(result.summary())
     if result.errors:
         raise SystemExit(1)
@@ -35,7 +35,7 @@ def send_due_command() -> None:
 )
 def run_command(interval: int | None) -> None:
     """The scheduler process: one job that sends what is due, every 30 seconds."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     in_app = app.extensions.pop("reminders_scheduler", None)

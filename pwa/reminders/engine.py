@@ -31,13 +31,11 @@ LOCKED. The unique key is what guarantees "once" on both.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time as clock
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -50,6 +48,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
+from ..gcpause import gc_paused
 from ..models import (
     Appointment,
     CheckIn,
@@ -176,20 +175,6 @@ def send_due(
                     break
         tick.phase("prune the delivery log", lambda: tick.prune(max(retention, MIN_RETENTION)))
     return result
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cyclic collector, walking every long-lived object of the process again and
-    again while a big batch of rows is loaded, made a 10,000-due tick grow faster than what was
-    due; paused while a chunk is claimed, it collects the garbage once afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _send_one(sender: Sender, message: Outgoing) -> Outcome:
@@ -387,7 +372,7 @@ class _Tick:
 
     def send_due_chunk(self, limit: int) -> bool:
         """Claims and sends up to `limit` due reminders; True when more may be due."""
-        with _gc_paused():
+        with gc_paused():
             self.begin_write()
             reminders = list(
                 self.session.scalars(
@@ -803,7 +788,7 @@ class _Tick:
     def send_retries_chunk(self, limit: int) -> bool:
         """Sends again what failed earlier (after its backoff), was snoozed, or was claimed by
         a process that did not record it before its lease ended (it died, most likely)."""
-        with _gc_paused():
+        with gc_paused():
             self.begin_write()
             waiting = list(
                 self.session.scalars(

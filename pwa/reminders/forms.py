@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    RadioField,
-    StringField,
-    widgets,
-)
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, Field, HiddenField, StringField, widgets
+from wtforms.validators import ValidationError
 
-from ..fields import MultiCheckboxField, WholeNumberField
-from ..models import MEDICINE_FREQUENCIES
-from .services import WEEKDAY_NAMES
+from ..fields import WholeNumberField
+from ..records.forms import record_form
+from ..records.medicine import DoseRecord, MedicineRecord
+from ..records.types import clock_message, parse_clock, validate
 
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::\d{2})?\s*(?:([ap])\.?\s*m\.?)?$", re.I)
-CLOCK_MESSAGE = "Please enter a time like 19:00 or 7:00 pm."
-
-
-def parse_clock_text(text: str) -> time | None:
-    """'19:00' (what a time input sends), also '7:00 pm', '7 pm' and '7.30' typed by hand."""
-    match = _CLOCK.match(text.strip())
-    if not match:
-        return None
-    hour, minute, half = int(match[1]), int(match[2] or 0), (match[3] or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "p" else 0)
-    elif match[2] is None:
-        return None  # a bare "7" is ambiguous: morning or evening?
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
+CLOCK_MESSAGE = clock_message()
 
 
 class ClockField(StringField):
@@ -48,7 +23,7 @@ class ClockField(StringField):
 
     def process_formdata(self, valuelist) -> None:
         self.raw = (valuelist[0] if valuelist else "").strip()
-        self.data = parse_clock_text(self.raw) if self.raw else None
+        self.data = parse_clock(self.raw) if self.raw else None
         if self.raw and self.data is None:
             raise ValueError(CLOCK_MESSAGE)
 
@@ -76,7 +51,7 @@ class SettingsForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        needs = [
+        needs: list[tuple[Field, Field, str]] = [
             (self.checkin_enabled, self.checkin_time, "Please enter the time of the reminder."),
             (
                 self.appointment_day_before,
@@ -108,80 +83,34 @@ class SettingsForm(FlaskForm):
         return ok
 
 
-WEEKDAY_CHOICES = [(str(number), name) for number, name in enumerate(WEEKDAY_NAMES)]
+class MedicineForm(record_form(MedicineRecord, skip=("times",))):  # type: ignore[misc]
+    """A medicine reminder: what, how much, how often and from when (MedicineRecord's rules).
 
+    The record's list of times is four boxes here; a time typed wrongly is marked in its box.
+    """
 
-class MedicineForm(FlaskForm):
-    """A medicine reminder: what, how much, how often and from when."""
-
-    name = StringField(
-        "Name of the medicine",
-        [DataRequired("Please enter the name of the medicine."), Length(max=120)],
-        description="As it is written on the box, for example alendronate.",
-    )
-    dose = StringField(
-        "How much, in your own words (optional)",
-        [Optional(), Length(max=120)],
-        description="For example: 1 tablet, 70 mg, 2 puffs.",
-    )
-    frequency = RadioField(
-        "How often?",
-        choices=list(MEDICINE_FREQUENCIES.items()),
-        default="daily",
-        validate_choice=True,
-    )
     time_1 = ClockField("At what time?", description="For example 8:00 am.")
     time_2 = ClockField("A second time (optional)")
     time_3 = ClockField("A third time (optional)")
     time_4 = ClockField("A fourth time (optional)")
-    weekdays = MultiCheckboxField(
-        "On which days? (for “on chosen days of the week”)", choices=WEEKDAY_CHOICES
-    )
-    interval_months = WholeNumberField(
-        "Every how many months? (for “every few months”)",
-        2,
-        24,
-        "a number of months",
-        description="For example 6 for an injection every six months.",
-    )
-    start_date = DateField(
-        "Starting on",
-        [DataRequired("Please enter the first day, for example today.")],
-        description="Monthly, every-few-months and yearly reminders come on this day of the month.",
-    )
-    end_date = DateField("Last day (optional)", [Optional()])
 
-    def validate_time_1(self, field) -> None:
-        if field.data is None and not field.errors:
-            raise ValidationError("Please enter at least one time, for example 8:00 am.")
+    TIME_FIELDS = ("time_1", "time_2", "time_3", "time_4")
 
-    def validate_weekdays(self, field) -> None:
-        if self.frequency.data == "weekly" and not field.data:
-            raise ValidationError("Please tick at least one day.")
+    def record_data(self) -> dict:
+        times = [self[name].data for name in self.TIME_FIELDS]
+        return {**super().record_data(), "times": [at for at in times if at is not None]}
 
-    def validate_end_date(self, field) -> None:
-        if field.data and self.start_date.data and field.data < self.start_date.data:
-            raise ValidationError("The last day is before the first day. Please check it.")
+    def error_field(self, name: str) -> str:
+        return "time_1" if name == "times" else name
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        months = self.interval_months
-        if self.frequency.data == "every_n_months" and months.data is None and not months.errors:
-            months.errors = [*months.errors, "Please enter every how many months, for example 6."]
-            ok = False
+        if self.time_1.process_errors:  # its own message says enough
+            self.time_1.errors = list(self.time_1.process_errors)
         return ok
 
     def values(self) -> dict:
-        return {
-            "name": self.name.data,
-            "dose": self.dose.data,
-            "frequency": self.frequency.data,
-            "times": [self.time_1.data, self.time_2.data, self.time_3.data, self.time_4.data],
-            "weekdays": self.weekdays.data,
-            "interval_months": self.interval_months.data,
-            "start_date": self.start_date.data,
-            "end_date": self.end_date.data,
-        }
+        return self.record.model_dump()
 
 
 class ConfirmForm(FlaskForm):
@@ -193,5 +122,6 @@ class DoseForm(FlaskForm):
     status = HiddenField()
 
     def validate_status(self, field) -> None:
-        if field.data not in ("taken", "skipped"):
-            raise ValidationError("Unknown answer.")
+        _, errors = validate(DoseRecord, {"status": field.data})
+        if errors.get("status"):
+            raise ValidationError(errors["status"][0])

@@ -13,11 +13,16 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ..models import ReminderSettings, User, utcnow
-from .services import create_defaults, reschedule_patient
+from .settings import create_defaults, reschedule_patient
 
 
-@event.listens_for(Session, "before_flush")
-def _keep_reminders_in_step(session: Session, _context, _instances) -> None:
+def register() -> None:
+    """Listens to every session's flush (once, however many apps are made, as in the tests)."""
+    if not event.contains(Session, "before_flush", keep_reminders_in_step):
+        event.listen(Session, "before_flush", keep_reminders_in_step)
+
+
+def keep_reminders_in_step(session: Session, _context: object, _instances: object) -> None:
     new_users = [obj for obj in session.new if isinstance(obj, User)]
     moved = [
         obj

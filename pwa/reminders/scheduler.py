@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import utcnow
 from .channels import build_senders
 from .engine import TickResult, send_due
@@ -39,7 +39,7 @@ def tick(app: Flask, now: datetime | None = None) -> TickResult:
     with app.app_context():
         try:
             result = send_due(
-                db.session,
+                db_session(),
                 now or utcnow(),
                 senders_for(app),
                 secret_key=app.config["SECRET_KEY"],

@@ -16,8 +16,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from ..timezones import local_to_utc as wall_to_utc
+from ..timezones import utc_to_local as to_local
 
 FREQUENCIES = ("daily", "weekly", "monthly", "every_n_months", "yearly")
 MONTH_STEPS = {"monthly": 1, "yearly": 12}
@@ -53,23 +56,14 @@ class Schedule:
 
 
 def parse_clock(text: str) -> time:
+    """A stored time of day, "HH:MM" as format_clock wrote it. What a patient types goes
+    through the one parser of hand-typed times, records.types.parse_clock, first."""
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
 
 
 def format_clock(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
-
-
-def wall_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The one UTC instant (naive) for a wall-clock time: fold=0, so a skipped time moves
-    forward by the size of the gap and a repeated time is its first occurrence."""
-    local = datetime.combine(day, at).replace(tzinfo=zone, fold=0)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
 def _clamped(year: int, month: int, day: int) -> date:
@@ -95,6 +89,7 @@ def schedule_dates(schedule: Schedule, first: date) -> Iterator[date]:
             day += timedelta(days=1)
         return
     anchor, step = schedule.start, schedule.month_step
+    assert anchor is not None  # a month-based schedule has a start (checked in __post_init__)
     elapsed = (begin.year - anchor.year) * 12 + begin.month - anchor.month
     k = max(0, elapsed // step - 1)
     while True:
@@ -136,8 +131,8 @@ def occurrences_between(
 ) -> list[datetime]:
     """Occurrences in (after, until], in order."""
     found: list[datetime] = []
-    moment = after
-    while len(found) < limit:
+    moment: datetime | None = after
+    while len(found) < limit and moment is not None:
         moment = next_occurrence(schedule, zone, moment)
         if moment is None or moment > until:
             break

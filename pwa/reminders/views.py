@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ..extensions import csrf, db
+from ..extensions import csrf, db, db_session
 from ..models import utcnow
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
@@ -58,7 +58,7 @@ def home_reminders() -> list:
     """Due and missed reminders for the home screen (templates/_partials/home_reminders.html)."""
     if not current_user.is_authenticated:
         return []
-    return home_items(db.session, current_user, utcnow())
+    return home_items(db_session(), current_user, utcnow())
 
 
 @bp.app_template_global()
@@ -73,11 +73,11 @@ def describe_medicine(reminder) -> str:
 @login_required
 def index():
     now = utcnow()
-    settings = ensure_defaults(db.session, current_user, now)
-    checkin = checkin_reminder(db.session, current_user)
+    settings = ensure_defaults(db_session(), current_user, now)
+    checkin = checkin_reminder(db_session(), current_user)
     form = SettingsForm(data=settings_form_data(settings, checkin))
     if form.validate_on_submit():
-        save_settings(db.session, current_user, settings, form.data, now)
+        save_settings(db_session(), current_user, settings, form.data, now)
         db.session.commit()
         flash("Your reminder settings are saved.", "success")
         return redirect(url_for(".index"))
@@ -86,8 +86,8 @@ def index():
         "reminders/index.html",
         form=form,
         settings=settings,
-        medicines=medicines(db.session, current_user),
-        has_push=has_push(db.session, current_user),
+        medicines=medicines(db_session(), current_user),
+        has_push=has_push(db_session(), current_user),
         feed_url=_feed_url(settings.calendar_token),
         link_form=ConfirmForm(),
     )
@@ -108,8 +108,8 @@ def medicine_new():
         form.start_date.data = current_user.today()
     if form.validate_on_submit():
         now = utcnow()
-        settings = ensure_defaults(db.session, current_user, now)
-        save_medicine(db.session, current_user, None, form.values(), settings, now)
+        settings = ensure_defaults(db_session(), current_user, now)
+        save_medicine(db_session(), current_user, None, form.values(), settings, now)
         db.session.commit()
         flash(f"The reminder for {form.name.data.strip()} is saved.", "success")
         return redirect(url_for(".index"))
@@ -119,12 +119,12 @@ def medicine_new():
 @bp.route("/reminders/medicines/<int:reminder_id>", methods=["GET", "POST"])
 @login_required
 def medicine_edit(reminder_id: int):
-    reminder = find_medicine(db.session, current_user, reminder_id) or abort(404)
+    reminder = find_medicine(db_session(), current_user, reminder_id) or abort(404)
     form = MedicineForm(data=medicine_form_data(reminder))
     if form.validate_on_submit():
         now = utcnow()
-        settings = ensure_defaults(db.session, current_user, now)
-        save_medicine(db.session, current_user, reminder, form.values(), settings, now)
+        settings = ensure_defaults(db_session(), current_user, now)
+        save_medicine(db_session(), current_user, reminder, form.values(), settings, now)
         db.session.commit()
         flash(f"The reminder for {reminder.name} is saved.", "success")
         return redirect(url_for(".index"))
@@ -134,7 +134,7 @@ def medicine_edit(reminder_id: int):
 @bp.route("/reminders/medicines/<int:reminder_id>/remove", methods=["GET", "POST"])
 @login_required
 def medicine_remove(reminder_id: int):
-    reminder = find_medicine(db.session, current_user, reminder_id) or abort(404)
+    reminder = find_medicine(db_session(), current_user, reminder_id) or abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         remove_medicine(reminder, utcnow())
@@ -148,7 +148,7 @@ def medicine_remove(reminder_id: int):
 @login_required
 def medicine_dose(reminder_id: int):
     """ "Taken" (or "Not taken") from the home screen."""
-    reminder = find_dose_reminder(db.session, current_user, reminder_id) or abort(404)
+    reminder = find_dose_reminder(db_session(), current_user, reminder_id) or abort(404)
     form = DoseForm()
     occurrence = _parse_moment(form.occurrence.data)
     if (
@@ -158,7 +158,7 @@ def medicine_dose(reminder_id: int):
     ):
         flash("That reminder could not be found. Please try again.", "error")
         return redirect(url_for("main.index"))
-    record_dose(db.session, reminder, occurrence, form.status.data, "app", utcnow())
+    record_dose(db_session(), reminder, occurrence, form.status.data, "app", utcnow())
     db.session.commit()
     taken = form.status.data == "taken"
     flash(f"{reminder.name}: {'marked as taken' if taken else 'marked as not taken'}.", "success")
@@ -177,7 +177,8 @@ def _parse_moment(text: str | None) -> datetime | None:
 
 @bp.get("/reminders/act/<token>")
 def act_page(token: str):
-    delivery = delivery_for_token(db.session, current_app.config["SECRET_KEY"], token) or abort(404)
+    secret = current_app.config["SECRET_KEY"]
+    delivery = delivery_for_token(db_session(), secret, token) or abort(404)
     reminder = delivery.reminder
     return render_template(
         "reminders/act.html",
@@ -186,19 +187,20 @@ def act_page(token: str):
         title=reminder_title(reminder, reminder.user.zone, utcnow()),
         occurrence=delivery.occurrence_at,
         zone=reminder.user.timezone,
-        dose=recorded_dose(db.session, delivery.reminder_id, delivery.occurrence_at),
+        dose=recorded_dose(db_session(), delivery.reminder_id, delivery.occurrence_at),
     )
 
 
 @bp.post("/reminders/act/<token>/<action>")
 @csrf.exempt  # the signed, per-delivery token is the credential; the service worker has no form
 def act(token: str, action: str):
-    delivery = delivery_for_token(db.session, current_app.config["SECRET_KEY"], token) or abort(404)
+    secret = current_app.config["SECRET_KEY"]
+    delivery = delivery_for_token(db_session(), secret, token) or abort(404)
     reminder = delivery.reminder
     now = utcnow()
     if action == "taken" and reminder.kind == "medicine":
         source = "push" if delivery.channel == "push" else "email"
-        record_dose(db.session, reminder, delivery.occurrence_at, "taken", source, now)
+        record_dose(db_session(), reminder, delivery.occurrence_at, "taken", source, now)
         message = f"{reminder.name}: marked as taken. Thank you."
     elif action == "snooze":
         snooze(delivery, now)
@@ -217,9 +219,8 @@ def act(token: str, action: str):
 def turn_off_link(token: str):
     """The e-mail's "turn this reminder off" link: a page with one button (a GET changes
     nothing, so link scanners in mail systems cannot switch reminders off)."""
-    reminder = reminder_for_off_token(db.session, current_app.config["SECRET_KEY"], token) or abort(
-        404
-    )
+    secret = current_app.config["SECRET_KEY"]
+    reminder = reminder_for_off_token(db_session(), secret, token) or abort(404)
     title = reminder_title(reminder, reminder.user.zone, utcnow())
     if request.method == "POST":
         turn_off(reminder)
@@ -259,7 +260,7 @@ def push_subscribe():
     allow_any = bool(current_app.config.get("PUSH_ALLOW_ANY_HOST"))
     try:
         save_subscription(
-            db.session, current_user, request.get_json(silent=True), utcnow(), allow_any
+            db_session(), current_user, request.get_json(silent=True), utcnow(), allow_any
         )
     except SubscriptionTaken as error:
         return _json_error(409, "subscription_taken", str(error))
@@ -274,7 +275,7 @@ def push_unsubscribe():
     if not current_user.is_authenticated:
         return _json_error(401, "not_signed_in", "Please sign in again.")
     data = request.get_json(silent=True) or {}
-    removed = delete_subscription(db.session, current_user, data.get("endpoint"))
+    removed = delete_subscription(db_session(), current_user, data.get("endpoint"))
     db.session.commit()
     return jsonify({"status": "unsubscribed" if removed else "unknown"})
 
@@ -292,21 +293,21 @@ def _ics(body: bytes, filename: str) -> Response:
 @bp.get("/appointments.ics")
 @login_required
 def appointments_calendar():
-    return _ics(appointments_ics(db.session, current_user, utcnow()), "upright-appointments.ics")
+    return _ics(appointments_ics(db_session(), current_user, utcnow()), "upright-appointments.ics")
 
 
 @bp.get("/calendar/<token>.ics")
 def feed(token: str):
     """The private subscription link: no sign-in (calendar apps cannot), the token decides."""
-    patient = patient_for_feed(db.session, token) or abort(404)
-    return _ics(feed_ics(db.session, patient, utcnow()), "upright-reminders.ics")
+    patient = patient_for_feed(db_session(), token) or abort(404)
+    return _ics(feed_ics(db_session(), patient, utcnow()), "upright-reminders.ics")
 
 
 @bp.post("/reminders/calendar/link")
 @login_required
 def calendar_link():
     if ConfirmForm().validate_on_submit():
-        settings = ensure_defaults(db.session, current_user, utcnow())
+        settings = ensure_defaults(db_session(), current_user, utcnow())
         had_link = settings.calendar_token is not None
         new_feed_token(settings)
         db.session.commit()
@@ -323,7 +324,7 @@ def calendar_link():
 @login_required
 def calendar_link_off():
     if ConfirmForm().validate_on_submit():
-        revoke_feed(ensure_defaults(db.session, current_user, utcnow()))
+        revoke_feed(ensure_defaults(db_session(), current_user, utcnow()))
         db.session.commit()
         flash("Your private calendar link is turned off.", "success")
     return redirect(url_for(".index", _anchor="calendar"))

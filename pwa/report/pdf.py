@@ -8,11 +8,7 @@ asks for is answered from the static folder on disk or refused, the way Indico's
 
 from __future__ import annotations
 
-import gc
 import mimetypes
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -21,6 +17,8 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
+
+from ..gcpause import gc_paused
 
 
 class RefusedURL(ValueError):
@@ -64,35 +62,6 @@ class StaticFilesOnly(URLFetcher):
         return path
 
 
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector while a document is laid out.
-
-    WeasyPrint builds tens of thousands of long-lived box objects, and the collector keeps
-    walking them: pausing it makes a year-long report about a quarter faster. Reference
-    counting still frees memory as usual; the cycles left behind are collected as soon as the
-    last concurrent render ends. Counted, so overlapping renders in threads are safe.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def render_pdf(
     html: str,
     base_url: str,
@@ -104,11 +73,13 @@ def render_pdf(
 
     Without an explicit folder and path, the current app's static files are used.
     """
-    fetcher = StaticFilesOnly(
-        static_folder or current_app.static_folder,
-        base_url,
-        static_url_path or (current_app.static_url_path if static_folder is None else "/static"),
+    folder = static_folder or current_app.static_folder
+    url_path = static_url_path or (
+        current_app.static_url_path if static_folder is None else "/static"
     )
+    if folder is None or url_path is None:
+        raise RuntimeError("render_pdf needs a static folder to serve the report's files from")
+    fetcher = StaticFilesOnly(folder, base_url, url_path)
     with gc_paused():
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         return document.write_pdf(font_config=FontConfiguration())

@@ -10,6 +10,8 @@ least 2 points AND at least 30%) is never decided by a floating-point rounding e
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment as find_next_appointment
+from ..checkin.services import ROLLING_DAYS, rolling_mean
+from ..checkin.services import latest_per_day as latest_checkin_per_day
 from ..checkin.signs import ALL_SIGNS
 from ..models import (
     APPOINTMENT_KINDS,
@@ -34,6 +38,7 @@ from ..models import (
     User,
     WarningEvent,
 )
+from ..records.checkin import CheckInRecord
 from ..timezones import local_to_utc, utc_to_local
 
 MAX_DAYS = 731  # two years: longer periods are refused with a clear message
@@ -46,8 +51,6 @@ PRESETS = {
 }
 DEFAULT_PRESET = "30"
 RECENT_DAYS = 7
-ROLLING_DAYS = 7
-ROLLING_MIN_DAYS = 3  # a rolling mean drawn from fewer logged days says more about gaps than pain
 HIGH_PAIN = 7
 MEANINGFUL_POINTS = 2
 MEANINGFUL_FRACTION = Fraction(3, 10)
@@ -107,33 +110,12 @@ def check_period(start: date, end: date, *, today: date) -> Period:
 # --------------------------------------------------------------------------- the report data
 
 
-@dataclass(frozen=True)
-class Day:
-    """One diary day: the latest check-in of that date, copied into plain values."""
+class Day(CheckInRecord):
+    """One diary day: the latest check-in of that date, as its record (CheckInRecord's fields:
+    `pain`, `pain_worst`, ...), and how many check-ins that date had."""
 
-    day: date
+    day: dt.date
     entries: int
-    pain: int
-    pain_worst: int | None
-    pain_activity: int | None
-    locations: tuple[str, ...]
-    limited_activity: bool | None
-    bed_rest: bool | None
-    sleep_disturbed: bool | None
-    walking_aid: str | None
-    minutes_walked: int | None
-    brace_hours: int | None
-    acetaminophen_doses: int | None
-    nsaid_doses: int | None
-    opioid_doses: int | None
-    other_pain_med_doses: int | None
-    osteoporosis_med_taken: bool | None
-    calcium_taken: bool | None
-    vitamin_d_taken: bool | None
-    fell: bool | None
-    fall_injured: bool | None
-    weekly_change: str | None
-    notes: str | None
 
     @property
     def location_labels(self) -> list[str]:
@@ -242,7 +224,7 @@ class YesCount:
 @dataclass(frozen=True)
 class Dated:
     day: date
-    text: str
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -329,7 +311,7 @@ class Medicines:
     @property
     def osteoporosis_percent(self) -> int | None:
         o = self.osteoporosis
-        return _round(Fraction(100 * o.yes, o.answered), 0) if o.answered else None
+        return int(_round(Fraction(100 * o.yes, o.answered), 0)) if o.answered else None
 
 
 @dataclass(frozen=True)
@@ -474,42 +456,15 @@ def _checkins(session: Session, patient: User, start: date, end: date) -> list[C
 
 def latest_per_day(checkins: Iterable[CheckIn]) -> dict[date, Day]:
     """One Day per date from the LATEST check-in of that date; the count of entries is kept."""
-    latest: dict[date, CheckIn] = {}
-    counts: dict[date, int] = {}
-    for checkin in checkins:
-        current = latest.get(checkin.date)
-        if current is None or (checkin.created_at, checkin.id) >= (current.created_at, current.id):
-            latest[checkin.date] = checkin
-        counts[checkin.date] = counts.get(checkin.date, 0) + 1
+    checkins = list(checkins)
+    counts = Counter(checkin.date for checkin in checkins)
+    latest = latest_checkin_per_day(checkins)
     return {d: _day(c, counts[d]) for d, c in sorted(latest.items())}
 
 
 def _day(c: CheckIn, entries: int) -> Day:
-    return Day(
-        day=c.date,
-        entries=entries,
-        pain=c.pain_avg,
-        pain_worst=c.pain_worst,
-        pain_activity=c.pain_activity,
-        locations=tuple(c.locations or ()),
-        limited_activity=c.limited_activity,
-        bed_rest=c.bed_rest,
-        sleep_disturbed=c.sleep_disturbed,
-        walking_aid=c.walking_aid,
-        minutes_walked=c.minutes_walked,
-        brace_hours=c.brace_hours,
-        acetaminophen_doses=c.acetaminophen_doses,
-        nsaid_doses=c.nsaid_doses,
-        opioid_doses=c.opioid_doses,
-        other_pain_med_doses=c.other_pain_med_doses,
-        osteoporosis_med_taken=c.osteoporosis_med_taken,
-        calcium_taken=c.calcium_taken,
-        vitamin_d_taken=c.vitamin_d_taken,
-        fell=c.fell,
-        fall_injured=c.fall_injured,
-        weekly_change=c.weekly_change,
-        notes=c.notes,
-    )
+    answers = CheckInRecord.from_row(c, signs=[])
+    return Day.model_construct(**dict(answers), day=c.date, entries=entries)
 
 
 def _baseline(
@@ -553,6 +508,7 @@ def _baseline(
 
 
 def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | None) -> KeyNumbers:
+    """The figures at the top of the report: the recent week against the patient's start."""
     recent_period = Period(
         max(period.start, period.end - timedelta(days=RECENT_DAYS - 1)), period.end
     )
@@ -560,37 +516,16 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
     recent = [d for d in days.values() if recent_period.start <= d.day]
     first = [d for d in days.values() if d.day <= first_week.end]
     recent_mean = _mean(d.pain for d in recent) if recent else None
-
-    change = percent = None
-    reason = None
-    meaningful = False
-    if not days:
-        reason = "No check-ins in this period."
-    elif baseline is None:
-        reason = "No starting value yet."
-    elif not recent:
-        reason = "No check-ins in the last 7 days of this period, so no recent average."
-    elif not any(d.day > baseline.days[-1] for d in recent):
-        reason = (
-            "Not enough days yet to compare with the start: the recent days are the starting days."
-        )
-    else:
-        change = recent_mean - baseline.value
-        percent = change * 100 / baseline.value if baseline.value else None
-        fall = -change
-        meaningful = fall >= MEANINGFUL_POINTS and fall >= MEANINGFUL_FRACTION * baseline.value
-
-    aids = [d for d in days.values() if d.walking_aid]
-    weekly = [d for d in days.values() if d.weekly_change]
+    comparison = _compare_with_start(days, baseline, recent, recent_mean)
     return KeyNumbers(
         baseline=baseline,
         recent=recent_mean,
         recent_period=recent_period,
         recent_logged=len(recent),
-        change_points=change,
-        change_percent=percent,
-        meaningful=meaningful,
-        no_comparison_reason=reason,
+        change_points=comparison.change,
+        change_percent=comparison.percent,
+        meaningful=comparison.meaningful,
+        no_comparison_reason=comparison.reason,
         worst_recent=max((max(d.pain, d.pain_worst or 0) for d in recent), default=None),
         high_pain_days=sum(1 for d in days.values() if d.pain >= HIGH_PAIN),
         logged_days=len(days),
@@ -599,29 +534,68 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
         bed_rest_first=_yes_count(d.bed_rest for d in first),
         bed_rest_last=_yes_count(d.bed_rest for d in recent),
         first_week=first_week,
-        walking_then=Dated(aids[0].day, aids[0].walking_aid_label) if aids else None,
-        walking_now=Dated(aids[-1].day, aids[-1].walking_aid_label) if len(aids) > 1 else None,
-        weekly_change=(Dated(weekly[-1].day, weekly[-1].weekly_change_label) if weekly else None),
+        **_first_and_last_answers(days),
     )
 
 
-def _chart_days(period: Period, diary: dict[date, Day]) -> Iterable[ChartDay]:
-    for d in period.dates():
-        window = [
-            diary[w].pain
-            for w in (d - timedelta(days=i) for i in range(ROLLING_DAYS))
-            if w in diary
-        ]
-        rolling = (
-            float(round(Fraction(sum(window), len(window)), 2))
-            if len(window) >= ROLLING_MIN_DAYS
-            else None
+@dataclass(frozen=True)
+class _Comparison:
+    change: Fraction | None = None
+    percent: Fraction | None = None
+    meaningful: bool = False
+    reason: str | None = None  # why there is no comparison
+
+
+def _compare_with_start(
+    days: dict[date, Day],
+    baseline: Baseline | None,
+    recent: list[Day],
+    recent_mean: Fraction | None,
+) -> _Comparison:
+    """The change from the start to the recent week, or why it cannot be told yet."""
+    if not days:
+        return _Comparison(reason="No check-ins in this period.")
+    if baseline is None:
+        return _Comparison(reason="No starting value yet.")
+    if not recent or recent_mean is None:
+        return _Comparison(
+            reason="No check-ins in the last 7 days of this period, so no recent average."
         )
+    if not any(d.day > baseline.days[-1] for d in recent):
+        return _Comparison(
+            reason="Not enough days yet to compare with the start: "
+            "the recent days are the starting days."
+        )
+    change = recent_mean - baseline.value
+    fall = -change
+    return _Comparison(
+        change=change,
+        percent=change * 100 / baseline.value if baseline.value else None,
+        meaningful=fall >= MEANINGFUL_POINTS and fall >= MEANINGFUL_FRACTION * baseline.value,
+    )
+
+
+def _first_and_last_answers(days: dict[date, Day]) -> dict[str, Dated | None]:
+    """The walking aid at the start and now, and the latest weekly "compared with before"."""
+    aids = [d for d in days.values() if d.walking_aid]
+    weekly = [d for d in days.values() if d.weekly_change]
+    return {
+        "walking_then": Dated(aids[0].day, aids[0].walking_aid_label) if aids else None,
+        "walking_now": Dated(aids[-1].day, aids[-1].walking_aid_label) if len(aids) > 1 else None,
+        "weekly_change": (
+            Dated(weekly[-1].day, weekly[-1].weekly_change_label) if weekly else None
+        ),
+    }
+
+
+def _chart_days(period: Period, diary: dict[date, Day]) -> Iterable[ChartDay]:
+    pain = {d: day.pain for d, day in diary.items()}
+    for d in period.dates():
         today = diary.get(d)
         yield ChartDay(
             d,
             today.pain if today else None,
-            rolling,
+            rolling_mean(pain, d),
             today.minutes_walked if today else None,
         )
 

@@ -6,7 +6,7 @@ Both answers carry health data, so neither may be kept by a browser or proxy cac
 from flask import Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db_session
 from ..models import utcnow
 from . import bp, formatting
 from .charts import activity_chart, pain_chart, walking_chart
@@ -26,8 +26,10 @@ def _period_form() -> PeriodForm:
 
 def _render(form: PeriodForm, *, pdf: bool = False):
     """The one report template, for the screen or for paper, from a validated form."""
+    period = form.period
+    assert period is not None  # set by the form's validation
     report = build_report(
-        current_user, form.period.start, form.period.end, now=utcnow(), session=db.session
+        current_user, period.start, period.end, now=utcnow(), session=db_session()
     )
     charts = None
     if not report.empty:
@@ -36,10 +38,11 @@ def _render(form: PeriodForm, *, pdf: bool = False):
             "activity": activity_chart(report.weeks),
             "walking": walking_chart(report.chart),
         }
-    download = url_for(
-        "report.pdf",
-        **{"from": report.period.start.isoformat(), "to": report.period.end.isoformat()},
-    )
+    period_args: dict = {
+        "from": report.period.start.isoformat(),
+        "to": report.period.end.isoformat(),
+    }
+    download = url_for("report.pdf", **period_args)
     html = render_template(
         "report/report.html",
         layout="report/paper.html" if pdf else "base.html",

@@ -2,6 +2,7 @@
 // Loads the outbox (./sync-core.js puts it on self.UprightSync), registers the service worker,
 // then wires the offline forms, the install button, the update banner and the offline copy of
 // the appointments.
+import './record-fields.js';
 import './sync-core.js';
 import { startOutbox } from './offline-forms.js';
 import { startInstall } from './install.js';

@@ -22,8 +22,9 @@
   const SYNC_TAG = 'upright-outbox';
   const LOCK = 'upright-outbox';
   const CHANNEL = 'upright-sync';
-  const LIST_FIELDS = new Set(['locations', 'warning_signs']);
-  const INTEGER_FIELD = /^(pain|pain_worst|pain_activity|minutes_walked|brace_hours|version|[a-z_]+_doses)$/;
+  // Which answers the API takes as whole numbers or as lists, per kind: generated from the
+  // records (pwa/records) into record-fields.js, loaded before this file.
+  const FIELD_TYPES = scope.UprightRecordFields || {};
   const SKIPPED_FIELDS = new Set(['csrf_token', 'submit']);
   const PARALLEL = 4; // requests in flight at once: quick on a phone, gentle on the server
 
@@ -84,8 +85,10 @@
   }
 
   // Form fields -> the API's JSON: the API takes the form's own field names.
-  function bodyFromPairs(pairs, listFields) {
-    const lists = new Set([...LIST_FIELDS, ...(listFields || [])]);
+  function bodyFromPairs(pairs, listFields, kind) {
+    const types = FIELD_TYPES[kind || 'entries'] || { integer: [], list: [] };
+    const lists = new Set([...types.list, ...(listFields || [])]);
+    const integers = new Set(types.integer);
     const body = {};
     for (const [name, raw] of pairs) {
       if (SKIPPED_FIELDS.has(name)) continue;
@@ -93,7 +96,7 @@
       if (lists.has(name)) {
         (body[name] = body[name] || []).push(value);
       } else if (value !== '') {
-        body[name] = INTEGER_FIELD.test(name) && /^-?\d+$/.test(value) ? Number(value) : value;
+        body[name] = integers.has(name) && /^-?\d+$/.test(value) ? Number(value) : value;
       }
     }
     return body;
@@ -125,7 +128,7 @@
   }
 
   function enqueueFormPairs(kind, pairs, options) {
-    return enqueue(kind, bodyFromPairs(pairs, options && options.listFields), options);
+    return enqueue(kind, bodyFromPairs(pairs, options && options.listFields, kind), options);
   }
 
   async function registerBackgroundSync() {

@@ -1,0 +1,119 @@
+"""A patient's reminder settings: the defaults of a new account, the settings form, and
+moving every reminder when the settings or the time zone change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Appointment,
+    Reminder,
+    ReminderSettings,
+    User,
+)
+from .schedules import (
+    format_clock,
+    parse_clock,
+)
+from .scheduling import SETTINGS_DEFAULTS, reschedule, sync_appointment
+
+DEFAULT_CHECKIN_TIME = "19:00"
+
+
+def create_defaults(session: Session, patient: User, now: datetime) -> ReminderSettings:
+    """Settings and the daily check-in reminder for a new patient (no database reads, so it
+    also works while the patient's own row is still being inserted)."""
+    settings = ReminderSettings(user=patient, **SETTINGS_DEFAULTS)
+    checkin = Reminder(
+        user=patient, kind="checkin", enabled=True, frequency="daily", times=[DEFAULT_CHECKIN_TIME]
+    )
+    # A row not yet inserted may still lack its column default.
+    zone = ZoneInfo(patient.timezone or User.__table__.c.timezone.default.arg)
+    reschedule(checkin, zone, settings, now)
+    session.add_all([settings, checkin])
+    return settings
+
+
+def ensure_defaults(session: Session, patient: User, now: datetime) -> ReminderSettings:
+    """The patient's settings, creating the defaults if this account predates reminders."""
+    settings = session.scalar(
+        select(ReminderSettings).where(ReminderSettings.user_id == patient.id)
+    )
+    if settings is None:
+        settings = create_defaults(session, patient, now)
+        session.flush()
+    return settings
+
+
+def checkin_reminder(session: Session, patient: User) -> Reminder | None:
+    return session.scalar(
+        select(Reminder)
+        .where(Reminder.user_id == patient.id, Reminder.kind == "checkin")
+        .order_by(Reminder.id)
+        .limit(1)
+    )
+
+
+def settings_form_data(settings: ReminderSettings, checkin: Reminder | None) -> dict:
+    return {
+        "checkin_enabled": bool(checkin and checkin.enabled),
+        "checkin_time": parse_clock(checkin.times[0] if checkin else DEFAULT_CHECKIN_TIME),
+        "appointment_day_before": settings.appointment_day_before,
+        "appointment_day_before_time": settings.appointment_day_before_time,
+        "appointment_hours_before_on": settings.appointment_hours_before_on,
+        "appointment_hours_before": settings.appointment_hours_before,
+        "email_enabled": settings.email_enabled,
+        "quiet_enabled": settings.quiet_enabled,
+        "quiet_start": settings.quiet_start,
+        "quiet_end": settings.quiet_end,
+    }
+
+
+def save_settings(
+    session: Session, patient: User, settings: ReminderSettings, values: dict, now: datetime
+) -> None:
+    """Stores the settings form and moves every reminder of the patient to its new next time."""
+    for name in SETTINGS_DEFAULTS:
+        if values.get(name) is not None:
+            setattr(settings, name, values[name])
+    checkin = checkin_reminder(session, patient)
+    if checkin is None:
+        checkin = Reminder(user=patient, kind="checkin", frequency="daily")
+        session.add(checkin)
+    checkin.enabled = bool(values["checkin_enabled"])
+    if values.get("checkin_time") is not None:
+        checkin.times = [format_clock(values["checkin_time"])]
+    reschedule_patient(session, patient, settings, now)
+
+
+def reschedule_patient(
+    session: Session, patient: User, settings: ReminderSettings, now: datetime
+) -> None:
+    """Recomputes the next occurrence of each of the patient's reminders from `now` (after a
+    settings or time-zone change), adding reminders for upcoming appointments that lack one."""
+    zone = patient.zone
+    with session.no_autoflush:
+        for reminder in session.scalars(select(Reminder).where(Reminder.user_id == patient.id)):
+            reschedule(reminder, zone, settings, now)
+        upcoming = session.scalars(
+            select(Appointment).where(
+                Appointment.user_id == patient.id,
+                Appointment.starts_at > now,
+                Appointment.cancelled_at.is_(None),
+            )
+        )
+        known = set(
+            session.scalars(
+                select(Reminder.appointment_id).where(
+                    Reminder.user_id == patient.id, Reminder.appointment_id.is_not(None)
+                )
+            )
+        )
+        for appointment in upcoming:
+            if appointment.id not in known:
+                sync_appointment(session, None, appointment, patient, settings, now)
