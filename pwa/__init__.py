@@ -3,6 +3,7 @@
 `create_app` reads as the table of contents of the application.
 """
 
+import contextlib
 import secrets
 import sqlite3
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE, ROOT, Config
+from .storage import private_database_file, private_directory, private_file, write_private_text
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -38,7 +40,8 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    INSTANCE.mkdir(exist_ok=True)
+    private_directory(INSTANCE)
+    private_database_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:
@@ -49,8 +52,9 @@ def _instance_secret_key() -> str:
     """A key made once per installation and kept in instance/, so sessions survive restarts."""
     path = INSTANCE / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            write_private_text(path, secrets.token_hex(32))
+    private_file(path)
     return path.read_text().strip()
 
 

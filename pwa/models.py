@@ -420,3 +420,15 @@ class ReminderCursor(db.Model):
 # Appointments changed since the cursor are found through this index, whichever code (form,
 # API, Core UPDATE) changed them.
 Index("ix_appointments_updated_at", Appointment.updated_at)
+
+
+# Issue 13: reliability ------------------------------------------------------------------------
+
+
+class HealthProbe(db.Model):
+    """One row that /healthz rewrites: the proof that the database still takes a write."""
+
+    __tablename__ = "health_probes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    checked_at: Mapped[datetime]
