@@ -27,6 +27,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_request_limits(app)
     register_template_context(app)
     register_security_headers(app)
     register_commands(app)
@@ -100,6 +101,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from .errors import register
+
+    register(app)
+
+
+def register_request_limits(app: Flask) -> None:
+    from .limits import register
 
     register(app)
 

@@ -23,13 +23,13 @@ from ..appointments.services import (
     find_appointment,
     list_appointments,
     parse_appointment,
-    parse_date,
     update_appointment,
 )
 from ..errors import json_error
 from ..extensions import db
 from ..models import APPOINTMENT_KINDS, Appointment, new_uuid, utcnow
 from ..timezones import local_to_utc
+from ..validators import query_dates
 from . import bp
 from .payload import BadPayload, json_body
 
@@ -74,15 +74,7 @@ def _cancelled_flag(data: dict) -> tuple[bool | None, dict]:
 def list_appointments_json():
     """The patient's appointments, earliest first; cancelled ones included and flagged."""
     zone = current_user.timezone
-    errors: dict[str, list[str]] = {}
-    bounds = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name)
-        if raw:
-            day = parse_date(raw)
-            if day is None:
-                errors[name] = ["Please use a date like 2026-11-21."]
-            bounds[name] = day
+    bounds, errors = query_dates(request.args)
     if errors:
         return _validation(errors)
     start = local_to_utc(bounds["from"], time(0), zone) if bounds.get("from") else None

@@ -1,6 +1,5 @@
 """Daily check-ins over JSON, idempotent by the client's UUID."""
 
-from datetime import date
 from uuid import UUID
 
 from flask import jsonify, request
@@ -18,6 +17,7 @@ from ..checkin.services import (
 from ..errors import json_error
 from ..extensions import db
 from ..models import CheckIn, utcnow
+from ..validators import query_dates
 from . import bp
 from .payload import BadPayload, json_body, to_formdata
 
@@ -96,12 +96,10 @@ def create_entry():
 
 @bp.get("/entries")
 def list_entries():
-    try:
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
-    except ValueError:
-        return validation_error({"from": ["Dates must look like 2026-11-21."]})
-    checkins = list_checkins(db.session, current_user, start, end)
+    dates, errors = query_dates(request.args)
+    if errors:
+        return validation_error(errors)
+    checkins = list_checkins(db.session, current_user, dates.get("from"), dates.get("to"))
     return jsonify({"entries": [entry_json(c) for c in checkins]})
 
 

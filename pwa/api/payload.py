@@ -3,6 +3,10 @@
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+# A list field (pain locations, warning signs) offers a handful of choices; a client sending
+# more than this is broken, and its list must not be stored (issue 13).
+MAX_LIST_FIELD_ITEMS = 50
+
 
 class BadPayload(ValueError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
@@ -33,6 +37,9 @@ def to_formdata(data: dict, *, lists: set[str], booleans: set[str]) -> MultiDict
         if key in lists:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 errors[key] = ["Must be a list of strings."]
+                continue
+            if len(value) > MAX_LIST_FIELD_ITEMS:
+                errors[key] = [f"At most {MAX_LIST_FIELD_ITEMS} items, please."]
                 continue
             for item in value:
                 form.add(key, item)

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle, User
@@ -58,6 +59,7 @@ def create_user(
     timezone: str,
     emergency_number: str = "911",
 ) -> User:
+    """A new account; EmailTaken when the address has one, also when two sign-ups race."""
     email = normalize_email(email)
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
@@ -68,8 +70,11 @@ def create_user(
         timezone=timezone,
         emergency_number=emergency_number,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique address decides between two at once
+            session.add(user)
+    except IntegrityError:
+        raise EmailTaken(email) from None
     return user
 
 
@@ -95,13 +100,39 @@ def authenticate(
         session.commit()
         return user
 
-    throttle = throttle or LoginThrottle(email=email, failures=0)
-    throttle.failures += 1
+    _count_failure(session, email, throttle, now, policy)
+    return None
+
+
+def _count_failure(
+    session: Session,
+    email: str,
+    throttle: LoginThrottle | None,
+    now: datetime,
+    policy: ThrottlePolicy,
+) -> None:
+    """Adds one failure for the address and commits it. When a parallel first failure made
+    the row meanwhile, the count goes on that row, as if this failure had come second."""
+    if throttle is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(email=email, failures=1, locked_until=None))
+        except IntegrityError:
+            throttle = session.get(LoginThrottle, email, populate_existing=True)
+            if throttle is None:
+                raise
+        else:
+            session.commit()
+            return
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.email == email)
+        .values(failures=LoginThrottle.failures + 1)
+    )  # counted in the database, so parallel failures all count
+    session.refresh(throttle)
     delay = policy.delay_after(throttle.failures)
     throttle.locked_until = now + timedelta(seconds=delay) if delay else None
-    session.add(throttle)
     session.commit()
-    return None
 
 
 def change_password(user: User, current: str, new: str) -> bool:

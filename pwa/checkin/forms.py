@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..fields import MultiCheckboxField, WholeNumberField
 from ..models import PAIN_LOCATIONS, WALKING_AIDS, WARNING_ACTIONS, WEEKLY_CHANGE
-from ..validators import NotInFuture
+from ..validators import NotInFuture, WithinDateBounds
 from .signs import SIGNS
 
 PAIN_CHOICES = [(str(n), str(n)) for n in range(11)]
@@ -45,7 +45,11 @@ class CheckInForm(FlaskForm):
     id = HiddenField()  # client-generated UUID: sending the same form twice saves it once
     date = DateField(
         "Date",
-        [InputRequired("Please enter the date of this check-in."), NotInFuture()],
+        [
+            InputRequired("Please enter the date of this check-in."),
+            NotInFuture(),
+            WithinDateBounds(),
+        ],
     )
     pain = PainField(
         "What number best describes your back pain on average over the last 24 hours?",

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..fields import MultiCheckboxField, WholeNumberField
 from ..models import MEDICINE_FREQUENCIES
+from ..validators import WithinDateBounds
 from .services import WEEKDAY_NAMES
 
 _CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::\d{2})?\s*(?:([ap])\.?\s*m\.?)?$", re.I)
@@ -146,10 +147,10 @@ class MedicineForm(FlaskForm):
     )
     start_date = DateField(
         "Starting on",
-        [DataRequired("Please enter the first day, for example today.")],
+        [DataRequired("Please enter the first day, for example today."), WithinDateBounds()],
         description="Monthly, every-few-months and yearly reminders come on this day of the month.",
     )
-    end_date = DateField("Last day (optional)", [Optional()])
+    end_date = DateField("Last day (optional)", [Optional(), WithinDateBounds()])
 
     def validate_time_1(self, field) -> None:
         if field.data is None and not field.errors:
