@@ -416,12 +416,12 @@ def fuzz_api_route(world: dict, endpoint: str, method: str, rule: str) -> None:
     @FUZZ
     @given(
         body=body_for(schema, components) if method in ("POST", "PUT") else st.none(),
-        args=st.fixed_dictionaries({}, optional=query),
+        args=st.fixed_dictionaries({}, optional={**query, "unexpected": hostile_text}),
         junk=st.one_of(st.none(), hostile_text.map(safe_path)),
     )
     def call(body, args, junk):
         url = fill_path(world, endpoint, rule, junk)
-        response = client.open(url, method=method, json=body, query_string=args)
+        response = client.open(url, method=method, json=body, query_string=urlencoded(args))
         stats.record(method, url, response, response_problem(document, operation, response))
         assert response.status_code < 500, (method, url, body, args, response.get_data()[:300])
 

@@ -306,3 +306,14 @@ def test_parallel_taps_on_one_dose_keep_one_row(shared_app):
     assert statuses == [302] * 6
     with shared_app.app_context():
         assert count(_db, MedicineDose) == 1
+
+
+def test_the_openapi_document_lists_the_answers_any_route_can_give(client):
+    document = client.get("/api/v1/openapi.json").json
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert {"422", "503"} <= set(responses), (method, path)
+            if "requestBody" in operation:
+                assert "413" in responses, (method, path)
+    assert "Retry-After" in responses["503"]["headers"]
