@@ -108,7 +108,7 @@ def _sqlite_room(session: Session, min_free_bytes: int) -> str | None:
     session.rollback()
     if max_pages and max_pages - page_count + free_pages < MIN_FREE_PAGES:
         return "full"
-    path = sqlite_path(str(bind.url))
+    path = sqlite_path(str(bind.engine.url))
     if path is not None and shutil.disk_usage(path.parent).free < min_free_bytes:
         return "full"
     return None

@@ -222,7 +222,7 @@ BODY_RESPONSES = {"413": json_response("The body is larger than the server accep
 def with_common_responses(paths: dict) -> dict:
     """A copy of `paths` in which every operation also lists COMMON_RESPONSES (and, when it
     takes a body, BODY_RESPONSES), without changing what a module says itself."""
-    result = {}
+    result: dict[str, dict] = {}
     for path, item in paths.items():
         result[path] = {}
         for method, operation in item.items():
