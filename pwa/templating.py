@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_login import current_user
 
+from .navigation import NAV_ITEMS, back_link, current_section
 from .timezones import utc_to_local
 
 
@@ -20,6 +21,9 @@ def register(app: Flask) -> None:
             "app_name": current_app.config["APP_NAME"],
             "app_version": current_app.config["APP_VERSION"],
             "emergency_number": number,
+            "nav_items": NAV_ITEMS,
+            "nav_current": current_section(request.path),
+            "back": back_link(request.path),
         }
 
     app.add_template_filter(long_date)

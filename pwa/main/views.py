@@ -1,5 +1,5 @@
 from flask import jsonify, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from ..extensions import db
@@ -14,6 +14,13 @@ def index():
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
     return render_template("main/home.html", summary=home_summary(db.session, current_user))
+
+
+@bp.get("/more")
+@login_required
+def more():
+    """The bottom bar's "More": every page a patient reaches less often."""
+    return render_template("main/more.html")
 
 
 @bp.get("/healthz")

@@ -7,6 +7,7 @@ import { startOutbox } from './offline-forms.js';
 import { startInstall } from './install.js';
 import { startUpdates } from './update.js';
 import { startAppointmentsCopy } from './appointments-copy.js';
+import { startDeviceNav } from './device-nav.js';
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -21,4 +22,5 @@ const registration = registerWorker();
 startOutbox();
 startInstall();
 startAppointmentsCopy();
+startDeviceNav();
 registration.then(startUpdates);
