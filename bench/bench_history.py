@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
@@ -53,7 +53,8 @@ def seed_month(app, today: date) -> None:
                 "fall_injured": False if i == 12 else None,
             }
             signs = ["fever"] if i in (4, 20) else []
-            save_checkin(db.session, patient, values, signs, now=utcnow())
+            noon = datetime.combine(day, time(12))  # saved on the day itself (UTC patient)
+            save_checkin(db.session, patient, values, signs, now=noon)
         db.session.commit()
 
 

@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
             "back": back_link(request.path),
         }
 
+    app.add_template_filter(when)
     app.add_template_filter(long_date)
     app.add_template_filter(short_date)
     app.add_template_filter(local_time)
@@ -53,3 +54,19 @@ def local_datetime(value: datetime | None, zone: str | None = None) -> str:
         return ""
     local = utc_to_local(value, zone or current_user.timezone)
     return f"{long_date(local.date())}, {local_time(value, zone)}"
+
+
+def when(value: date | datetime | None, zone: str | None = None) -> str:
+    """The app's one date format: 'Sun 29 Nov 2026', and ', 6:48 am' for a moment in time.
+
+    A `datetime` is a stored naive-UTC moment, shown in the patient's zone; a `date` is
+    already the patient's local date.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        local = utc_to_local(value, zone or current_user.timezone)
+        return f"{when(local.date())}, {local:%-I:%M} {local:%p}".replace("AM", "am").replace(
+            "PM", "pm"
+        )
+    return f"{value:%a} {value.day} {value:%b %Y}"

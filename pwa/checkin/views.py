@@ -6,6 +6,7 @@ from ..learn.services import what_to_expect
 from ..models import new_uuid, utcnow
 from . import bp
 from .forms import CheckInForm, WarningActionForm
+from .history import FILTERS, build_history
 from .services import (
     delete_checkin,
     find_checkin,
@@ -17,7 +18,6 @@ from .services import (
     values_from_form,
 )
 from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
-from .trend import history_page, trend_svg
 
 
 def own_checkin_or_404(uuid: str):
@@ -131,6 +131,11 @@ def delete(uuid: str):
 @bp.get("/history")
 @login_required
 def history():
-    checkins = list_checkins(db.session, current_user)
-    page = history_page(checkins, request.args.get("page", 1, type=int))
-    return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))
+    history = build_history(
+        list_checkins(db.session, current_user),
+        current_user,
+        utcnow(),
+        show=request.args.get("show", "all"),
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("checkin/history.html", history=history, filters=FILTERS)
