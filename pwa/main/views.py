@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from ..extensions import db
+from ..models import utcnow
 from . import bp
 from .services import home_summary
 
@@ -13,7 +14,9 @@ def index():
         return render_template("main/welcome.html")
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
-    return render_template("main/home.html", summary=home_summary(db.session, current_user))
+    return render_template(
+        "main/home.html", summary=home_summary(db.session, current_user, utcnow())
+    )
 
 
 @bp.get("/more")

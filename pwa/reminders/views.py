@@ -34,7 +34,6 @@ from .services import (
     find_dose_reminder,
     find_medicine,
     has_push,
-    home_items,
     is_scheduled_occurrence,
     medicine_form_data,
     medicines,
@@ -50,14 +49,6 @@ from .services import (
     snooze,
     turn_off,
 )
-
-
-@bp.app_template_global()
-def home_reminders() -> list:
-    """Due and missed reminders for the home screen (templates/_partials/home_reminders.html)."""
-    if not current_user.is_authenticated:
-        return []
-    return home_items(db.session, current_user, utcnow())
 
 
 @bp.app_template_global()
