@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from .navigation import NAV_ITEMS, back_link, current_section
 from .timezones import utc_to_local
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         }
 
     app.add_template_filter(when)
+    app.add_template_filter(phone)
     app.add_template_filter(long_date)
     app.add_template_filter(short_date)
     app.add_template_filter(local_time)
@@ -70,3 +72,9 @@ def when(value: date | datetime | None, zone: str | None = None) -> str:
             "PM", "pm"
         )
     return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def phone(number: str | None) -> Markup:
+    """A phone number whose groups never break inside: '010-2030' stays whole on one line."""
+    groups = (number or "").split()
+    return Markup(" ").join(Markup('<span class="nowrap">{}</span>').format(g) for g in groups)

@@ -46,12 +46,16 @@ const el = (tag, props, ...children) => {
   return node;
 };
 
+// A phone number breaks, if it must, only between its groups (as the `phone` filter does).
+const phoneGroups = (phone) => phone.trim().split(/\s+/)
+  .flatMap((group, i) => [i ? ' ' : '', el('span', { className: 'nowrap' }, group)]);
+
 function card(a, pending) {
   const facts = el('dl', { className: 'facts' });
   const fact = (term, value) => { if (value) facts.append(el('dt', {}, term), el('dd', {}, value)); };
   fact('With', a.with_whom);
   fact('Where', a.location);
-  if (a.phone) fact('Phone', el('a', { href: `tel:${a.phone.replace(/[^0-9+]/g, '')}` }, a.phone));
+  if (a.phone) fact('Phone', el('a', { href: `tel:${a.phone.replace(/[^0-9+]/g, '')}` }, ...phoneGroups(a.phone)));
   fact('Notes', a.notes);
   const questions = Array.isArray(a.questions) ? a.questions
     : String(a.questions || '').split('\n').map((q) => q.trim()).filter(Boolean);
