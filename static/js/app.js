@@ -8,6 +8,7 @@ import { startInstall } from './install.js';
 import { startUpdates } from './update.js';
 import { startAppointmentsCopy } from './appointments-copy.js';
 import { startDeviceNav } from './device-nav.js';
+import { startTextSize } from './text-size.js';
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -23,4 +24,5 @@ startOutbox();
 startInstall();
 startAppointmentsCopy();
 startDeviceNav();
+startTextSize();
 registration.then(startUpdates);

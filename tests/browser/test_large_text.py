@@ -131,13 +131,17 @@ def text_size(context, page, percent: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("width", "percent"),
-    [(360, 200), (320, 100)],
-    ids=["360px-text-200", "320px-zoom-400"],
+    ("width", "percent", "in_app"),
+    [(360, 200, None), (320, 100, None), (360, 100, "larger")],
+    ids=["360px-text-200", "320px-zoom-400", "360px-in-app-larger"],
 )
-def test_no_page_scrolls_sideways_and_no_pain_number_splits(browser, live_server, width, percent):
+def test_no_page_scrolls_sideways_and_no_pain_number_splits(
+    browser, live_server, width, percent, in_app
+):
     email, records = seed(live_server)
     context = browser.new_context(viewport={"width": width, "height": 640})
+    if in_app:  # the app's own text size control, as stored on the phone
+        context.add_init_script(f"localStorage.setItem('upright-text-size', '{in_app}')")
     page = context.new_page()
     text_size(context, page, percent)
     sign_in(page, live_server.url, email)
