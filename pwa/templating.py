@@ -25,37 +25,26 @@ def register(app: Flask) -> None:
             "nav_items": NAV_ITEMS,
             "nav_current": current_section(request.path),
             "back": back_link(request.path),
+            # Offered on the home screen and in the library only: never over a form.
+            "install_banner": request.endpoint == "main.index"
+            or (request.endpoint or "").startswith("learn."),
         }
 
     app.add_template_filter(when)
     app.add_template_filter(phone)
-    app.add_template_filter(long_date)
-    app.add_template_filter(short_date)
     app.add_template_filter(local_time)
-    app.add_template_filter(local_datetime)
-
-
-def long_date(value: date | None) -> str:
-    """'Saturday 21 November 2026': unambiguous for every reader."""
-    return f"{value:%A} {value.day} {value:%B %Y}" if value else ""
-
-
-def short_date(value: date | None) -> str:
-    return f"{value.day} {value:%b %Y}" if value else ""
+    # The older names render the same one format (issue 17), for templates still using them.
+    app.add_template_filter(when, "long_date")
+    app.add_template_filter(when, "short_date")
+    app.add_template_filter(when, "local_datetime")
 
 
 def local_time(value: datetime | None, zone: str | None = None) -> str:
+    """'6:48 am' in the patient's zone: the time part of the one format."""
     if value is None:
         return ""
     local = utc_to_local(value, zone or current_user.timezone)
     return f"{local:%-I:%M %p}".replace("AM", "am").replace("PM", "pm")
-
-
-def local_datetime(value: datetime | None, zone: str | None = None) -> str:
-    if value is None:
-        return ""
-    local = utc_to_local(value, zone or current_user.timezone)
-    return f"{long_date(local.date())}, {local_time(value, zone)}"
 
 
 def when(value: date | datetime | None, zone: str | None = None) -> str:
@@ -67,9 +56,8 @@ def when(value: date | datetime | None, zone: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        local = utc_to_local(value, zone or current_user.timezone)
-        return f"{when(local.date())}, {local:%-I:%M} {local:%p}".replace("AM", "am").replace(
-            "PM", "pm"
+        return f"{when(utc_to_local(value, zone or current_user.timezone).date())}, " + (
+            local_time(value, zone)
         )
     return f"{value:%a} {value.day} {value:%b %Y}"
 

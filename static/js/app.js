@@ -9,6 +9,7 @@ import { startUpdates } from './update.js';
 import { startAppointmentsCopy } from './appointments-copy.js';
 import { startDeviceNav } from './device-nav.js';
 import { startTextSize } from './text-size.js';
+import { startCopyButtons } from './copy.js';
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -25,4 +26,5 @@ startInstall();
 startAppointmentsCopy();
 startDeviceNav();
 startTextSize();
+startCopyButtons();
 registration.then(startUpdates);

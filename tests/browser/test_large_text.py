@@ -35,7 +35,7 @@ OVERFLOW = """() => {
 # Every pain button whose number wraps onto two lines (its text is taller than one line).
 SPLIT_NUMBERS = """() => [...document.querySelectorAll('.pain-button span')].filter((span) => {
   const range = document.createRange();
-  range.selectNodeContents(span);
+  range.selectNodeContents(span.firstChild);  // the number itself, not the anchor word
   return range.getClientRects().length > 1;
 }).map((span) => span.textContent)"""
 

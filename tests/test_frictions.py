@@ -1,0 +1,36 @@
+"""Small frictions of issue 17 that the test client can check: banner, date format, phones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pwa.templating import phone, when
+
+from .conftest import make_checkin
+
+
+def test_the_install_banner_is_offered_only_on_home_and_in_the_library(client, signed_in):
+    make_checkin(signed_in)
+    for path in ("/", "/learn/", "/learn/kyphoplasty"):
+        assert 'id="install-banner"' in client.get(path).get_data(as_text=True), path
+    for path in ("/checkin", "/history", "/appointments/new", "/profile", "/install", "/report"):
+        assert 'id="install-banner"' not in client.get(path).get_data(as_text=True), path
+
+
+def test_one_date_format_for_days_and_moments(app, signed_in):
+    with app.test_request_context():
+        assert when(date(2026, 11, 29)) == "Sun 29 Nov 2026"
+        # 11:48 UTC is 6:48 am in New York (EST in November).
+        assert when(datetime(2026, 11, 29, 11, 48), "America/New_York") == (
+            "Sun 29 Nov 2026, 6:48 am"
+        )
+        assert when(datetime(2026, 7, 5, 19, 5), "America/New_York") == "Sun 5 Jul 2026, 3:05 pm"
+        assert when(None) == ""
+
+
+def test_phone_numbers_break_only_between_their_groups():
+    assert str(phone("+1 (555) 010-2030")) == (
+        '<span class="nowrap">+1</span> <span class="nowrap">(555)</span> '
+        '<span class="nowrap">010-2030</span>'
+    )
+    assert "&lt;b&gt;" in str(phone("<b>"))
