@@ -34,3 +34,26 @@ def test_phone_numbers_break_only_between_their_groups():
         '<span class="nowrap">010-2030</span>'
     )
     assert "&lt;b&gt;" in str(phone("<b>"))
+
+
+def test_time_zones_are_offered_as_plain_city_names():
+    from pwa.timezones import zone_choices, zone_label
+
+    assert zone_label("America/New_York") == "New York (Americas)"
+    assert zone_label("America/Argentina/Buenos_Aires") == "Buenos Aires (Argentina, Americas)"
+    labels = dict(zone_choices())
+    assert labels["Europe/Berlin"] == "Berlin (Europe)" and "Etc/GMT+5" not in labels
+
+
+def test_settings_show_the_zone_as_a_list_with_the_patients_city_chosen(client, signed_in):
+    signed_in.timezone = "Europe/Berlin"
+    html = client.get("/account").get_data(as_text=True)
+    assert '<select id="timezone" name="timezone"' in html
+    assert '<option value="Europe/Berlin" selected>Berlin (Europe)</option>' in html
+    assert html.count('value="Europe/Berlin" selected') == 1  # chosen once, not twice
+    response = client.post(
+        "/account",
+        data={"name": "Ann", "timezone": "Asia/Tokyo", "emergency_number": "112",
+              "paper_size": "a4"},
+    )  # fmt: skip
+    assert response.status_code == 302 and signed_in.timezone == "Asia/Tokyo"

@@ -2,7 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..timezones import COMMON_ZONES
+from ..timezones import common_zone_choices, zone_choices
 from . import bp
 from .forms import AccountForm, ProfileForm
 from .services import profile_form_data, save_profile
@@ -29,4 +29,6 @@ def account():
         db.session.commit()
         flash("Your settings are saved.", "success")
         return redirect(url_for("profile.account"))
-    return render_template("profile/account.html", form=form, zones=COMMON_ZONES)
+    return render_template(
+        "profile/account.html", form=form, zones=zone_choices(), common_zones=common_zone_choices()
+    )

@@ -144,3 +144,16 @@ def test_home_shows_the_days_since_the_procedure(browser, live_server):
     expect(page.get_by_role("heading", name="after your kyphoplasty")).to_be_visible()
     assert axe_violations(page) == []
     context.close()
+
+
+def test_the_time_zone_list_narrows_as_you_type_a_city(patient_page, live_server):
+    page = patient_page
+    page.goto(live_server.url + "/account")
+    zone = page.get_by_label("Your time zone")
+    page.get_by_label("Find your city").fill("buenos")
+    assert zone.input_value() == "America/Argentina/Buenos_Aires"
+    shown = page.evaluate("[...document.querySelectorAll('#timezone option')].length")
+    assert shown <= 3  # the match, and the zone saved so far
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Buenos Aires (Argentina, Americas)")).to_be_attached()
