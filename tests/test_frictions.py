@@ -57,3 +57,15 @@ def test_settings_show_the_zone_as_a_list_with_the_patients_city_chosen(client, 
               "paper_size": "a4"},
     )  # fmt: skip
     assert response.status_code == 302 and signed_in.timezone == "Asia/Tokyo"
+
+
+def test_a_saved_checkin_says_so_once_not_in_a_flash_and_a_heading(client, signed_in):
+    data = {"id": "5b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f01", "date": "", "pain": "4"}
+    data["date"] = signed_in.today().isoformat()
+    done = client.post("/checkin", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "<h1>Check-in saved</h1>" in done and "flash-success" not in done
+    uuid = data["id"]
+    changed = client.post(
+        f"/checkin/{uuid}/edit", data={**data, "pain": "5"}, follow_redirects=True
+    )
+    assert "flash-success" not in changed.get_data(as_text=True)

@@ -48,7 +48,7 @@ def new():
         form.id.data = new_uuid()
         form.date.data = current_user.today()
     if form.validate_on_submit():
-        checkin, created = save_checkin(
+        checkin, _created = save_checkin(
             db.session,
             current_user,
             values_from_form(form.data),
@@ -56,9 +56,7 @@ def new():
             now=utcnow(),
             uuid=form.id.data or None,
         )
-        db.session.commit()
-        if created:
-            flash("Your check-in is saved.", "success")
+        db.session.commit()  # the result page's heading says it is saved: no flash as well
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
     return render_form(form, current_user, editing=False)
 
@@ -111,7 +109,6 @@ def edit(uuid: str):
             now=utcnow(),
         )
         db.session.commit()
-        flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
     return render_form(form, current_user, editing=True, checkin=checkin)
 

@@ -157,3 +157,20 @@ def test_the_time_zone_list_narrows_as_you_type_a_city(patient_page, live_server
     assert axe_violations(page) == []
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Buenos Aires (Argentina, Americas)")).to_be_attached()
+
+
+def test_push_set_up_gives_up_after_a_timeout_with_a_plain_message(
+    patient_page, live_server, context
+):
+    page = patient_page
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    # The phone's push service never answers (as with no connection to it).
+    page.add_init_script("PushManager.prototype.subscribe = () => new Promise(() => {});")
+    page.goto(live_server.url + "/reminders")
+    page.get_by_text("Notifications are off for this phone.").wait_for()
+    page.evaluate("document.querySelector('[data-push]').dataset.pushTimeout = '1500'")
+    page.get_by_role("button", name="Turn on notifications").click()
+    expect(page.locator("[data-push-status]")).to_contain_text(
+        "this phone did not answer in time", timeout=10_000
+    )
+    expect(page.get_by_role("button", name="Turn on notifications")).to_be_enabled()
