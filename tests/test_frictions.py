@@ -69,3 +69,32 @@ def test_a_saved_checkin_says_so_once_not_in_a_flash_and_a_heading(client, signe
         f"/checkin/{uuid}/edit", data={**data, "pain": "5"}, follow_redirects=True
     )
     assert "flash-success" not in changed.get_data(as_text=True)
+
+
+def test_a_medicine_time_in_quiet_hours_is_explained_not_moved_silently(client, signed_in, db):
+    from sqlalchemy import select
+
+    from pwa.models import Reminder, ReminderSettings
+
+    client.get("/reminders")  # makes the default settings
+    settings = db.session.scalar(select(ReminderSettings))
+    settings.quiet_enabled = True
+    db.session.commit()
+    form = client.get("/reminders/medicines/new").get_data(as_text=True)
+    assert "Your quiet hours: 10:00 pm to 7:00 am." in form
+
+    data = {"name": "Calcium", "frequency": "daily", "time_1": "23:00", "time_2": "12:00",
+            "start_date": "2031-03-03"}  # fmt: skip
+    saved = client.post("/reminders/medicines/new", data=data, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert "11:00 pm is in your quiet hours (10:00 pm to 7:00 am)" in page
+    assert "12:00 pm is in your quiet hours" not in page
+    medicine = db.session.scalar(select(Reminder).where(Reminder.kind == "medicine"))
+    edit = client.get(f"/reminders/medicines/{medicine.id}").get_data(as_text=True)
+    assert "11:00 pm is in your quiet hours:</strong> this reminder would come at 7:00 am" in edit
+
+    settings.quiet_enabled = False
+    db.session.commit()
+    assert "quiet hours" not in client.get(f"/reminders/medicines/{medicine.id}").get_data(
+        as_text=True
+    )
