@@ -1,5 +1,6 @@
 """Template globals and filters shared by every page."""
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, current_app, request
@@ -7,7 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .navigation import NAV_ITEMS, back_link, current_section
-from .timezones import utc_to_local
+from .timezones import uses_fahrenheit, utc_to_local
 
 
 def register(app: Flask) -> None:
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(when)
     app.add_template_filter(phone)
+    app.add_template_filter(temperatures)
     app.add_template_filter(local_time)
     # The older names render the same one format (issue 17), for templates still using them.
     app.add_template_filter(when, "long_date")
@@ -66,3 +68,15 @@ def phone(number: str | None) -> Markup:
     """A phone number whose groups never break inside: '010-2030' stays whole on one line."""
     groups = (number or "").split()
     return Markup(" ").join(Markup('<span class="nowrap">{}</span>').format(g) for g in groups)
+
+
+CELSIUS_FIRST = re.compile(r"(\d+(?:\.\d+)?) ?°C \((\d+(?:\.\d+)?) ?°F\)")
+
+
+def temperatures(text: str, zone: str | None = None) -> str:
+    """'38.0 °C (100.4 °F)' as '100.4 °F (38.0 °C)' for a patient in the United States."""
+    if zone is None:
+        zone = current_user.timezone if current_user.is_authenticated else ""
+    if not uses_fahrenheit(zone):
+        return text
+    return CELSIUS_FIRST.sub(r"\2 °F (\1 °C)", text)

@@ -1,5 +1,6 @@
 """Time-zone helpers shared by forms and services."""
 
+import importlib.resources
 from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -77,3 +78,16 @@ def zone_choices() -> list[tuple[str, str]]:
 
 def common_zone_choices() -> list[tuple[str, str]]:
     return [(n, zone_label(n)) for n in COMMON_ZONES]
+
+
+@cache
+def zones_of_country(code: str) -> frozenset[str]:
+    """The zones the tz database lists for a country (ISO 3166 code), from tzdata's zone.tab."""
+    table = importlib.resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text()
+    rows = (line.split("\t") for line in table.splitlines() if line and not line.startswith("#"))
+    return frozenset(row[2] for row in rows if len(row) > 2 and row[0] == code)
+
+
+def uses_fahrenheit(zone: str) -> bool:
+    """Whether temperatures should be said in °F first: patients living in the United States."""
+    return zone in zones_of_country("US") or zone.startswith("US/")

@@ -98,3 +98,25 @@ def test_a_medicine_time_in_quiet_hours_is_explained_not_moved_silently(client, 
     assert "quiet hours" not in client.get(f"/reminders/medicines/{medicine.id}").get_data(
         as_text=True
     )
+
+
+def test_patients_in_the_united_states_see_fahrenheit_first(app):
+    from pwa.templating import temperatures
+    from pwa.timezones import uses_fahrenheit
+
+    label = "Fever of 38.0 °C (100.4 °F) or more, or chills"
+    assert uses_fahrenheit("America/Chicago") and uses_fahrenheit("Pacific/Honolulu")
+    assert not uses_fahrenheit("America/Toronto") and not uses_fahrenheit("Europe/Berlin")
+    assert temperatures(label, "America/New_York") == (
+        "Fever of 100.4 °F (38.0 °C) or more, or chills"
+    )
+    assert temperatures(label, "America/Toronto") == label
+
+
+def test_the_checkin_result_says_fahrenheit_first_in_the_united_states(client, signed_in):
+    data = {"id": "0b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f02", "pain": "4", "warning_signs": ["fever"]}
+    data["date"] = signed_in.today().isoformat()
+    done = client.post("/checkin", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "Fever of 100.4 °F (38.0 °C)" in done  # the patient lives in New York
+    history = client.get("/history").get_data(as_text=True)
+    assert "Fever of 100.4 °F (38.0 °C)" in history
