@@ -174,3 +174,22 @@ def test_push_set_up_gives_up_after_a_timeout_with_a_plain_message(
         "this phone did not answer in time", timeout=10_000
     )
     expect(page.get_by_role("button", name="Turn on notifications")).to_be_enabled()
+
+
+def test_library_search_forgives_a_typo_and_quotes_the_passage_offline_too(
+    page, live_server, context
+):
+    from .test_offline import wait_for_worker
+
+    page.goto(live_server.url + "/learn/")
+    wait_for_worker(page)
+    for offline in (False, True):
+        context.set_offline(offline)
+        page.goto(live_server.url + "/learn/")
+        page.fill("input[name=q]", "kyphplasty")
+        results = page.locator("[data-search-list]")
+        hit = results.locator("li", has=page.get_by_role("link", name="Balloon kyphoplasty"))
+        expect(hit.first).to_be_visible()
+        quote = hit.first.locator(".search-passage")
+        expect(quote).to_contain_text("yphoplasty")
+    assert axe_violations(page) == []
