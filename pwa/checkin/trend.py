@@ -10,7 +10,7 @@ numbers on the left (a column as wide as the numbers) and the plot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import mean
@@ -115,7 +115,13 @@ def _week_starts(start: date, end: date) -> list[date]:
     return starts[::-1]
 
 
-def _rolling_line(daily: dict[date, int], start: date, days: int, x, y) -> list[str]:
+def _rolling_line(
+    daily: dict[date, int],
+    start: date,
+    days: int,
+    x: Callable[[date], str],
+    y: Callable[[float], str],
+) -> list[str]:
     """The 7-day average as line segments between neighbouring days that both have one."""
     points = [(d, rolling_mean(daily, d)) for d in (start + timedelta(n) for n in range(days + 1))]
     return [
