@@ -120,3 +120,31 @@ def test_the_checkin_result_says_fahrenheit_first_in_the_united_states(client, s
     assert "Fever of 100.4 °F (38.0 °C)" in done  # the patient lives in New York
     history = client.get("/history").get_data(as_text=True)
     assert "Fever of 100.4 °F (38.0 °C)" in history
+
+
+def test_taken_from_a_reminder_link_is_said_once(client, app, db):
+    from pwa.models import Reminder, ReminderDelivery
+    from pwa.reminders.services import action_token
+
+    from .conftest import make_patient
+
+    patient = make_patient()
+    medicine = Reminder(
+        user_id=patient.id, kind="medicine", name="Alendronate", times=["08:00"],
+        start_date=date(2031, 3, 3),
+    )  # fmt: skip
+    db.session.add(medicine)
+    db.session.flush()
+    moment = datetime(2031, 3, 3, 13, 0)
+    delivery = ReminderDelivery(
+        reminder_id=medicine.id, occurrence_at=moment, channel="email", status="sent",
+        due_at=moment,
+    )  # fmt: skip
+    db.session.add(delivery)
+    db.session.commit()
+    token = action_token(app.config["SECRET_KEY"], delivery.id)
+    page = client.post(f"/reminders/act/{token}/taken", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert html.count("arked as taken") == 1
+    snoozed = client.post(f"/reminders/act/{token}/snooze", follow_redirects=True)
+    assert "We will remind you again in one hour." in snoozed.get_data(as_text=True)

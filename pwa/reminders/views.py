@@ -231,7 +231,8 @@ def act(token: str, action: str):
     db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"status": action, "message": message})
-    flash(message, "success")
+    if action != "taken":  # the page itself says "Marked as taken": not twice
+        flash(message, "success")
     return redirect(url_for(".act_page", token=token))
 
 
