@@ -61,7 +61,7 @@ class Day:
         aid = checkin.walking_aid
         if aid == "bed":
             parts.append("mostly in bed")
-        elif aid and aid != "none":
+        elif aid in WALKING_AIDS and aid != "none":
             parts.append(f"with a {WALKING_AIDS[aid].lower()}")
         return ", ".join(parts).capitalize() if parts else None
 
