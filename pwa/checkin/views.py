@@ -8,6 +8,7 @@ from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
 from . import bp
 from .forms import CheckInForm, WarningActionForm
+from .history import FILTERS, build_history
 from .services import (
     delete_checkin,
     find_checkin,
@@ -18,7 +19,6 @@ from .services import (
     update_checkin,
 )
 from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
-from .trend import history_page, trend_svg
 
 
 def own_checkin_or_404(uuid: str):
@@ -50,7 +50,7 @@ def new():
         form.date.data = current_user.today()
     if form.validate_on_submit():
         record = form.record
-        checkin, created = save_checkin(
+        checkin, _created = save_checkin(
             db_session(),
             current_user,
             record.column_values(),
@@ -58,9 +58,7 @@ def new():
             now=utcnow(),
             uuid=record.id,
         )
-        db.session.commit()
-        if created:
-            flash("Your check-in is saved.", "success")
+        db.session.commit()  # the result page's heading says it is saved: no flash as well
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
     return render_form(form, current_user, editing=False)
 
@@ -114,7 +112,6 @@ def edit(uuid: str):
             now=utcnow(),
         )
         db.session.commit()
-        flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
     return render_form(form, current_user, editing=True, checkin=checkin)
 
@@ -134,6 +131,11 @@ def delete(uuid: str):
 @bp.get("/history")
 @login_required
 def history():
-    checkins = list_checkins(db_session(), current_user)
-    page = history_page(checkins, request.args.get("page", 1, type=int))
-    return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))
+    history = build_history(
+        list_checkins(db_session(), current_user),
+        current_user,
+        utcnow(),
+        show=request.args.get("show", "all"),
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("checkin/history.html", history=history, filters=FILTERS)
