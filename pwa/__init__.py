@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE, ROOT, Config
+from .deployment import read_secret_files, require_shared_secrets
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -39,6 +40,8 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
     elif config is not None:
         app.config.from_object(config)
     INSTANCE.mkdir(exist_ok=True)
+    read_secret_files(app.config)
+    require_shared_secrets(app.config)  # several machines: refuses to start without them
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:

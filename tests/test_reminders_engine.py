@@ -182,6 +182,7 @@ def test_every_channel_of_the_patient_gets_its_own_delivery(app):
     assert sorted(d.channel for d in deliveries(status="sent")) == ["email", "push"]
 
 
+@pytest.mark.database
 def test_two_schedulers_ticking_at_the_same_moment_send_each_reminder_once(tmp_path):
     from pwa import create_app
 

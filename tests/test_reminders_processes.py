@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from pwa import create_app
@@ -18,8 +19,10 @@ from pwa.extensions import db as _db
 from pwa.models import PushSubscription, Reminder, ReminderDelivery, ReminderSettings, utcnow
 from pwa.reminders.schedules import format_clock
 
-from .conftest import config_for, make_patient
+from .conftest import config_for, database_url, make_patient
 from .test_reminders_support import MailServer, PushService
+
+pytestmark = pytest.mark.database
 
 EMAIL_PATIENTS = 12
 PUSH_PATIENTS = 8
@@ -70,7 +73,7 @@ def _arrange(app, push: PushService) -> None:
 def _start(tmp_path, mail: MailServer, name: str) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": database_url(tmp_path),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(mail.port),
         "VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid_private.pem"),
