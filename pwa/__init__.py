@@ -39,7 +39,7 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    INSTANCE.mkdir(exist_ok=True)
+    INSTANCE.mkdir(parents=True, exist_ok=True)
     read_secret_files(app.config)
     require_shared_secrets(app.config)  # several machines: refuses to start without them
     if not app.config.get("SECRET_KEY"):

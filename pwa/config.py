@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+# This machine's own files (the SQLite database, keys made on first use); INSTANCE_PATH moves it.
+INSTANCE = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
