@@ -20,6 +20,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -244,7 +245,8 @@ def test_two_app_servers_and_two_schedulers_over_one_database_agree(tmp_path, po
     logs = machines.logs()
 
     assert codes == {name: 0 for name in codes} and len(codes) == 4, logs
-    sent = [(m["To"], m["Subject"]) for m in mail.messages if m["To"] in emails]
+    sent = [(parseaddr(m["To"])[1], m["Subject"]) for m in mail.messages]
+    sent = [(to, subject) for to, subject in sent if to in emails]
     assert len(sent) == len(set(sent)) == len(expected), logs  # each reminder once
 
     with app.app_context():
