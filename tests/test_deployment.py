@@ -3,17 +3,27 @@ that a database restart broke are replaced before use."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pwa import create_app
-from pwa.config import TestConfig
+from pwa.config import ROOT, TestConfig
 from pwa.deployment import MissingSecrets
 
 from .conftest import make_patient
 
 POSTGRES = "postgresql+psycopg://upright@db.internal/upright"  # never connected to here
+DOCS = ROOT / "docs"
+
+
+def procfile() -> dict[str, str]:
+    """docs/Procfile's commands by process name (the multi-machine test runs them)."""
+    lines = (DOCS / "Procfile").read_text().splitlines()
+    matches = (re.match(r"^([\w-]+):\s*(.+)$", line) for line in lines)
+    return {m[1]: m[2] for m in matches if m}
 
 
 def config(tmp_path, **fields) -> type[TestConfig]:
@@ -105,3 +115,11 @@ def test_a_database_restart_between_two_requests_is_not_an_error(
     postgres_cluster.restart()  # every pooled connection is now dead
     assert client.get("/api/v1/entries").status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("process", ["web", "scheduler", "release"])
+def test_the_systemd_units_run_the_procfiles_commands(process):
+    unit = (DOCS / "systemd" / f"upright-{process}.service").read_text()
+    start = re.search(r"^ExecStart=/srv/upright/\.venv/bin/(.+)$", unit, re.MULTILINE)
+    assert start is not None and start[1] == procfile()[process]
+    assert "SECRET_KEY_FILE=%d/secret_key VAPID_PRIVATE_KEY_FILE=%d/vapid_private.pem" in unit

@@ -36,6 +36,7 @@ from pwa.models import CheckIn, Reminder, ReminderDelivery, User, utcnow
 from pwa.reminders.schedules import format_clock
 
 from .conftest import config_for, database_url, make_patient
+from .test_deployment import procfile
 from .test_reminders_support import MailServer, free_port
 
 pytestmark = [
@@ -43,17 +44,10 @@ pytestmark = [
     pytest.mark.postgres_only(reason="several machines share a PostgreSQL database, not SQLite"),
 ]
 
-PROCFILE = ROOT / "docs" / "Procfile"
 BIN = Path(sys.executable).parent
 PATIENTS = 8  # each gets two reminders due while the processes run
 SAME_ENTRIES = 24  # check-ins sent through both servers at once
 PASSWORD = "a long enough password"
-
-
-def procfile() -> dict[str, str]:
-    """docs/Procfile's commands by process name."""
-    lines = PROCFILE.read_text().splitlines()
-    return dict(re.match(r"^([\w-]+):\s*(.+)$", line).groups() for line in lines if ":" in line)
 
 
 def command(name: str, env: dict[str, str]) -> list[str]:
