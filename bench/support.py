@@ -14,15 +14,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from sqlalchemy import create_engine, func, select, table
 from sqlalchemy.engine import make_url
 
+if TYPE_CHECKING:
+    from tests.postgres import Databases
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVER_URL = os.environ.get("DATABASE_URL")
-_databases = None
+_databases: Databases | None = None
 _made: dict[str, str] = {}  # a benchmark's database by its working directory
 
 
@@ -43,6 +47,7 @@ def database_url(workdir: str | Path) -> str:
 
 
 def _drop_all() -> None:
+    assert _databases is not None
     for url in _made.values():
         _databases.drop(url)
     _databases.close()
@@ -56,7 +61,7 @@ def count_rows(url: str, name: str) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.scalar(select(func.count()).select_from(table(name)))
+            return connection.scalar(select(func.count()).select_from(table(name))) or 0
     finally:
         engine.dispose()
 

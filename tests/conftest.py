@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -93,7 +94,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _fresh_databases(request: pytest.FixtureRequest):
+def _fresh_databases(request: pytest.FixtureRequest) -> Iterator[None]:
     """Knows the running test (for config_for) and drops the databases it made."""
     _Engine.test = request.node
     yield

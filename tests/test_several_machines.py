@@ -85,7 +85,7 @@ class Machines:
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
             process.send_signal(signal.SIGTERM)
-        codes = {}
+        codes: dict[str, int | None] = {}
         for name, process in self.processes.items():
             try:
                 codes[name] = process.wait(timeout=60)
