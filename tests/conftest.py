@@ -105,10 +105,6 @@ def _fresh_databases(request: pytest.FixtureRequest) -> Iterator[None]:
     _Engine.made.clear()
 
 
-def on_postgres() -> bool:
-    return _Engine.databases is not None
-
-
 @pytest.fixture
 def postgres_cluster() -> Cluster:
     """The run's own PostgreSQL server (to restart it, say); only with --postgres."""
