@@ -92,6 +92,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(report.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(api.bp)
+    register_patient_data_blueprints(app)
+
+
+def register_patient_data_blueprints(app: Flask) -> None:
+    """Issue 16: export, import, deletion, the access log, sharing and caregivers."""
+    from . import data
+
+    app.register_blueprint(data.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

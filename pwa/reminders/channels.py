@@ -278,6 +278,16 @@ class EmailSender:
             smtp.login(self.user, self.password or "")
         return smtp
 
+    def send_one(self, message: EmailMessage) -> None:
+        """Sends one message built elsewhere (account e-mails); raises on any SMTP failure."""
+        if "From" not in message:
+            message["From"] = self.sender
+        smtp = self._connect()
+        try:
+            smtp.send_message(message)
+        finally:
+            _quietly_close(smtp)
+
     def send_many(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         smtp: smtplib.SMTP | None = None
@@ -346,25 +356,30 @@ def vapid_key_path(config, instance_path: str) -> Path:
     return Path(config.get("VAPID_PRIVATE_KEY_FILE") or Path(instance_path) / "vapid_private.pem")
 
 
-def build_senders(app) -> dict[str, Sender]:
-    """The real channels, configured from the app (used by the scheduler and the CLI)."""
+def email_sender(app) -> EmailSender:
+    """The app's SMTP settings as a sender (reminders, and account e-mails via `send_one`)."""
     config = app.config
 
     def render(template: str, context: dict) -> str:
         return app.jinja_env.get_template(template).render(**context)
 
+    return EmailSender(
+        host=config["SMTP_HOST"],
+        port=int(config["SMTP_PORT"]),
+        sender=config["MAIL_SENDER"],
+        render=render,
+        user=config.get("SMTP_USER"),
+        password=config.get("SMTP_PASSWORD"),
+        starttls=bool(config.get("SMTP_STARTTLS")),
+    )
+
+
+def build_senders(app) -> dict[str, Sender]:
+    """The real channels, configured from the app (used by the scheduler and the CLI)."""
     return {
         "push": PushSender(
-            load_or_create_vapid(vapid_key_path(config, app.instance_path)),
-            config["VAPID_SUBJECT"],
+            load_or_create_vapid(vapid_key_path(app.config, app.instance_path)),
+            app.config["VAPID_SUBJECT"],
         ),
-        "email": EmailSender(
-            host=config["SMTP_HOST"],
-            port=int(config["SMTP_PORT"]),
-            sender=config["MAIL_SENDER"],
-            render=render,
-            user=config.get("SMTP_USER"),
-            password=config.get("SMTP_PASSWORD"),
-            starttls=bool(config.get("SMTP_STARTTLS")),
-        ),
+        "email": email_sender(app),
     }

@@ -1,0 +1,161 @@
+"""Deleting an account: every row of the patient, in every table, found from the schema itself.
+
+The tables are walked from the metadata rather than listed by hand, so a table added later by
+another part of the app is covered too: a row belongs to the patient when a foreign key leads
+from it to the patient's `users` row (directly, or through a row that belongs to them), or when
+it is keyed by the patient's e-mail address (sign-in throttling). References that are declared
+`SET NULL` (a caregiver's name on someone else's check-in) are cut instead of deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+
+from flask import Flask, render_template
+from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..auth.passwords import verify_password
+from ..extensions import db
+from ..models import User
+from ..reminders.channels import email_sender
+
+log = logging.getLogger(__name__)
+
+# What the patient is told will go, table by table, in plain words.
+TABLE_LABELS = {
+    "profiles": "your recovery details",
+    "checkins": "daily check-ins",
+    "warning_events": "warning signs and what you did about them",
+    "appointments": "appointments and your questions for them",
+    "reminders": "reminders and medicines",
+    "reminder_settings": "your reminder settings",
+    "reminder_deliveries": "reminders sent",
+    "medicine_doses": "medicine doses you answered",
+    "push_subscriptions": "phones and browsers set up for notifications",
+    "share_links": "links for your doctor",
+    "caregivers": "caregivers (and people you care for)",
+    "checkin_authors": "notes of who entered a check-in",
+    "access_log": "entries in your access log",
+    "login_throttles": "records of failed sign-ins",
+}
+
+
+class WrongPassword(ValueError):
+    pass
+
+
+def _users() -> Table:
+    return User.__table__
+
+
+def owned_condition(table: Table, user_id: int, email: str) -> ColumnElement[bool] | None:
+    """The WHERE clause selecting the rows of `table` that belong to the patient, or None."""
+    users = _users()
+    conditions: list[ColumnElement[bool]] = []
+    if table is users:
+        return users.c.id == user_id
+    for fk in table.foreign_keys:
+        if fk.ondelete and fk.ondelete.upper() == "SET NULL":
+            continue
+        target = fk.column.table
+        if target is users:
+            conditions.append(fk.parent == user_id)
+        elif target is not table:
+            parent = owned_condition(target, user_id, email)
+            if parent is not None:
+                conditions.append(fk.parent.in_(select(fk.column).where(parent)))
+    if "email" in table.c and not any(fk.column.table is users for fk in table.foreign_keys):
+        conditions.append(table.c.email == email)
+    return or_(*conditions) if conditions else None
+
+
+def _nulled_references(table: Table, user_id: int):
+    """`SET NULL` references to the patient in other people's rows, to cut."""
+    for fk in table.foreign_keys:
+        if fk.column.table is _users() and fk.ondelete and fk.ondelete.upper() == "SET NULL":
+            yield fk.parent
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    table: str
+    label: str
+    count: int
+
+
+def deletion_summary(session: Session, patient: User) -> list[SummaryLine]:
+    """How many rows of each kind deleting the account removes (kinds with none left out)."""
+    lines = []
+    for table in db.metadata.sorted_tables:
+        if table is _users():
+            continue
+        condition = owned_condition(table, patient.id, patient.email)
+        if condition is None:
+            continue
+        count = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
+        if count:
+            label = TABLE_LABELS.get(table.name, table.name.replace("_", " "))
+            lines.append(SummaryLine(table.name, label, count))
+    return lines
+
+
+def delete_account(session: Session, patient: User) -> dict[str, int]:
+    """Deletes every row of `patient` (not committed). Returns rows deleted per table."""
+    user_id, email = patient.id, patient.email
+    counts: dict[str, int] = {}
+    for table in db.metadata.sorted_tables:
+        for column in _nulled_references(table, user_id):
+            session.execute(update(table).where(column == user_id).values({column.key: None}))
+    # Children first, so each condition still finds the parent rows it goes through.
+    for table in reversed(db.metadata.sorted_tables):
+        condition = owned_condition(table, user_id, email)
+        if condition is None:
+            continue
+        result = session.execute(delete(table).where(condition))
+        counts[table.name] = result.rowcount or 0
+    session.expunge_all()
+    return counts
+
+
+def delete_account_checked(
+    session: Session, patient: User, password: str, now: datetime, app: Flask
+) -> str:
+    """Deletes the account after checking the password, commits, and e-mails a confirmation
+    to the account's address. Returns that address."""
+    if not verify_password(patient.password_hash, password):
+        raise WrongPassword()
+    name, email = patient.name, patient.email
+    summary = deletion_summary(session, patient)
+    delete_account(session, patient)
+    session.commit()
+    send_deletion_confirmation(app, name=name, email=email, summary=summary, now=now)
+    return email
+
+
+def send_deletion_confirmation(
+    app: Flask, *, name: str, email: str, summary: list[SummaryLine], now: datetime
+) -> bool:
+    """The confirmation e-mail; a mail server that is down is logged, never an error page
+    (the account is already gone)."""
+    sender = email_sender(app)
+    context = {"name": name, "summary": summary, "now": now}
+    message = EmailMessage()
+    message["Subject"] = "Your Upright account is deleted"
+    message["From"] = sender.sender
+    message["To"] = formataddr((name, email))
+    message["Date"] = formatdate(localtime=False)
+    domain = parseaddr(sender.sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid("account", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("data/deleted_email.txt", **context))
+    try:
+        sender.send_one(message)
+    except Exception as error:  # noqa: BLE001  (any SMTP or network failure)
+        log.warning("deletion confirmation to %s not sent: %s", email, error)
+        return False
+    return True
