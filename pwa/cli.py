@@ -39,6 +39,9 @@ def create_user_command(email: str, password: str, name: str, zone: str | None) 
 
 
 def register(app: Flask) -> None:
+    from .data.cli import delete_user_command  # issue 16
+
+    users.add_command(delete_user_command)
     app.cli.add_command(users)
     from .reminders.cli import reminders
 

@@ -171,3 +171,29 @@ def test_an_export_holds_only_the_signed_in_patients_records(client, app):
     data = json.loads(client.get("/account/data/export.json").data)
     assert data["checkins"] == [] and data["appointments"] == [] and data["doses"] == []
     assert other.name not in client.get("/account/data/export.fhir.json").get_data(as_text=True)
+
+
+def test_deleting_a_checkin_is_written_in_the_access_log(client, anna, db):
+    from pwa.models import CheckIn
+
+    checkin = db.session.scalars(db.select(CheckIn).order_by(CheckIn.id)).first()
+    client.post(f"/checkin/{checkin.uuid}/delete")
+    entry = db.session.scalars(db.select(AccessLogEntry)).one()
+    assert entry.kind == "record_deleted" and entry.detail == "Check-in of 2026-11-18, pain 6"
+
+
+def test_the_access_log_cannot_be_changed_or_thinned(app, anna, db):
+    from pwa.data.access import AppendOnly, record_access
+
+    entry = record_access(db.session, anna, "export", "JSON file", NOW)
+    db.session.commit()
+    entry.detail = "nothing happened"
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AccessLogEntry, entry.id))
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(ValueError):
+        record_access(db.session, anna, "made_up", None, NOW)

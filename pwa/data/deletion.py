@@ -15,8 +15,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from flask import Flask, render_template
-from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
+from flask import Flask
+from sqlalchemy import ColumnElement, Table, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..auth.passwords import verify_password
@@ -28,20 +28,20 @@ log = logging.getLogger(__name__)
 
 # What the patient is told will go, table by table, in plain words.
 TABLE_LABELS = {
-    "profiles": "your recovery details",
-    "checkins": "daily check-ins",
-    "warning_events": "warning signs and what you did about them",
-    "appointments": "appointments and your questions for them",
-    "reminders": "reminders and medicines",
-    "reminder_settings": "your reminder settings",
-    "reminder_deliveries": "reminders sent",
-    "medicine_doses": "medicine doses you answered",
-    "push_subscriptions": "phones and browsers set up for notifications",
-    "share_links": "links for your doctor",
-    "caregivers": "caregivers (and people you care for)",
-    "checkin_authors": "notes of who entered a check-in",
-    "access_log": "entries in your access log",
-    "login_throttles": "records of failed sign-ins",
+    "profiles": "Your recovery details",
+    "checkins": "Daily check-ins",
+    "warning_events": "Warning signs and what you did about them",
+    "appointments": "Appointments, with your questions for them",
+    "reminders": "Reminders and medicines",
+    "reminder_settings": "Your reminder settings",
+    "reminder_deliveries": "Reminders sent",
+    "medicine_doses": "Medicine doses you answered",
+    "push_subscriptions": "Phones and browsers set up for notifications",
+    "share_links": "Links for your doctor",
+    "caregivers": "Caregivers (and people you care for)",
+    "checkin_authors": "Notes of who entered a check-in",
+    "access_log": "Entries in your access log",
+    "login_throttles": "Records of failed sign-ins",
 }
 
 
@@ -99,7 +99,7 @@ def deletion_summary(session: Session, patient: User) -> list[SummaryLine]:
             continue
         count = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
         if count:
-            label = TABLE_LABELS.get(table.name, table.name.replace("_", " "))
+            label = TABLE_LABELS.get(table.name, table.name.replace("_", " ").capitalize())
             lines.append(SummaryLine(table.name, label, count))
     return lines
 
@@ -118,23 +118,33 @@ def delete_account(session: Session, patient: User) -> dict[str, int]:
             continue
         result = session.execute(delete(table).where(condition))
         counts[table.name] = result.rowcount or 0
-    session.expunge_all()
+    # The session's copies of the deleted rows would only fail later if touched: forget them.
+    for obj in list(session):
+        identity = inspect(obj).identity
+        if (isinstance(obj, User) and identity == (user_id,)) or user_id in (
+            getattr(obj, "user_id", None),
+            getattr(obj, "patient_id", None),
+        ):
+            session.expunge(obj)
     return counts
 
 
-def delete_account_checked(
-    session: Session, patient: User, password: str, now: datetime, app: Flask
-) -> str:
-    """Deletes the account after checking the password, commits, and e-mails a confirmation
-    to the account's address. Returns that address."""
+@dataclass(frozen=True)
+class Deleted:
+    name: str
+    email: str
+    summary: list[SummaryLine]
+
+
+def delete_account_checked(session: Session, patient: User, password: str) -> Deleted:
+    """Deletes the account after checking the password, and commits. The caller ends the
+    session and then sends the confirmation (`send_deletion_confirmation`)."""
     if not verify_password(patient.password_hash, password):
         raise WrongPassword()
-    name, email = patient.name, patient.email
-    summary = deletion_summary(session, patient)
+    deleted = Deleted(patient.name, patient.email, deletion_summary(session, patient))
     delete_account(session, patient)
     session.commit()
-    send_deletion_confirmation(app, name=name, email=email, summary=summary, now=now)
-    return email
+    return deleted
 
 
 def send_deletion_confirmation(
@@ -152,7 +162,8 @@ def send_deletion_confirmation(
     domain = parseaddr(sender.sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid("account", domain=domain)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template("data/deleted_email.txt", **context))
+    # The app's own Jinja environment, without the page context (no request in the CLI).
+    message.set_content(app.jinja_env.get_template("data/deleted_email.txt").render(**context))
     try:
         sender.send_one(message)
     except Exception as error:  # noqa: BLE001  (any SMTP or network failure)

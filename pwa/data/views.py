@@ -11,7 +11,12 @@ from ..extensions import db
 from ..models import utcnow
 from . import bp
 from .access import access_log, kind_label, record_access
-from .deletion import WrongPassword, delete_account_checked, deletion_summary
+from .deletion import (
+    WrongPassword,
+    delete_account_checked,
+    deletion_summary,
+    send_deletion_confirmation,
+)
 from .export import csv_zip, export_data
 from .fhir import fhir_bundle
 from .forms import DeleteAccountForm, ImportForm
@@ -122,14 +127,15 @@ def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            email = delete_account_checked(
-                db.session, current_user, form.password.data, utcnow(), current_app
-            )
+            gone = delete_account_checked(db.session, current_user, form.password.data)
         except WrongPassword:
             form.password.errors.append("That is not your password.")
         else:
             logout_user()
-            return _deleted(email)
+            send_deletion_confirmation(
+                current_app, name=gone.name, email=gone.email, summary=gone.summary, now=utcnow()
+            )
+            return _deleted(gone.email)
     summary = deletion_summary(db.session, current_user)
     status = 400 if form.errors else 200
     return _no_store(
