@@ -97,9 +97,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_patient_data_blueprints(app: Flask) -> None:
     """Issue 16: export, import, deletion, the access log, sharing and caregivers."""
-    from . import data
+    from . import data, sharing
 
     app.register_blueprint(data.bp)
+    app.register_blueprint(sharing.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from pwa.models import Appointment, CheckIn, Reminder
+from pwa.models import Appointment, CheckIn, Reminder, ShareLink
 
 from .conftest import PASSWORD, make_checkin, make_patient
 
@@ -22,6 +22,7 @@ RECORD_OF = {
     "appointments": "appointment",
     "api./api/v1/appointments": "appointment",
     "reminders": "medicine",  # also its token links, which answer 404 to a wrong token
+    "sharing": "share_link",  # issue 16; its public /s/<token> links answer 404 to a wrong token
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
 
@@ -52,10 +53,14 @@ def alice_and_bob(app, client, db):
     medicine = Reminder(user_id=alice.id, kind="medicine", name=SECRET, times=["08:00"],
                         start_date=date(2030, 1, 1))  # fmt: skip
     db.session.add(medicine)
+    share_link = ShareLink(user_id=alice.id, token_hash="0" * 64, period_start=date(2030, 1, 1),
+                           period_end=date(2030, 1, 2),
+                           expires_at=datetime(2031, 1, 1))  # fmt: skip
+    db.session.add(share_link)
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
-            "medicine": str(medicine.id)}  # fmt: skip
+            "medicine": str(medicine.id), "share_link": str(share_link.id)}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(
