@@ -97,10 +97,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_patient_data_blueprints(app: Flask) -> None:
     """Issue 16: export, import, deletion, the access log, sharing and caregivers."""
-    from . import data, sharing
+    from . import caregivers, data, sharing
 
     app.register_blueprint(data.bp)
     app.register_blueprint(sharing.bp)
+    app.register_blueprint(caregivers.caregivers_bp)
+    app.register_blueprint(caregivers.care_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

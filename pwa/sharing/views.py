@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -17,12 +15,9 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import ShareLink, User, utcnow
-from ..report import formatting
-from ..report.charts import activity_chart, pain_chart, walking_chart
-from ..report.pdf import render_pdf
-from ..report.services import build_report
 from . import bp
 from .forms import ShareForm
+from .rendering import report_html, report_pdf
 from .services import (
     create_share_link,
     find_link_by_token,
@@ -127,29 +122,14 @@ def _open(token: str, what: str) -> tuple[ShareLink, User] | Response:
 
 
 def _shared_html(share: ShareLink, patient: User, token: str, *, pdf: bool) -> str:
-    now = utcnow()
-    report = build_report(
-        patient, share.period_start, share.period_end, now=now, session=db.session
-    )
-    charts = None
-    if not report.empty:
-        charts = {
-            "pain": pain_chart(report.chart, report.markers),
-            "activity": activity_chart(report.weeks),
-            "walking": walking_chart(report.chart),
-        }
     url = url_for("sharing.shared", token=token, _external=True)
-    return render_template(
-        "report/report.html",
-        layout="sharing/shared.html",
-        pdf=True,
+    return report_html(
+        db.session,
+        patient,
+        share.period_start,
+        share.period_end,
         paper=pdf,
-        form=None,
-        report=report,
-        charts=charts,
-        fmt=formatting,
         share=share,
-        share_url=url,
         pdf_url=url_for("sharing.shared_pdf", token=token),
         qr=qr_svg(url),
     )
@@ -170,12 +150,7 @@ def shared_pdf(token: str):
     if isinstance(opened, Response):
         return opened
     share, patient = opened
-    body = render_pdf(
-        _shared_html(share, patient, token, pdf=True),
-        request.host_url,
-        static_folder=current_app.static_folder,
-        static_url_path=current_app.static_url_path,
-    )
+    body = report_pdf(_shared_html(share, patient, token, pdf=True))
     response = Response(body, mimetype="application/pdf")
     name = f"upright-report-{share.period_start:%Y-%m-%d}-to-{share.period_end:%Y-%m-%d}.pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
