@@ -127,10 +127,15 @@ def record_view(session: Session, access: Caregiver, what: str, now: datetime) -
     record_access(session, patient, "caregiver_view", f"{access.caregiver.name}: {what}", now)
 
 
-def mark_entered_by(session: Session, checkin: CheckIn, caregiver: User) -> None:
+def mark_entered_by(
+    session: Session, patient: User, checkin: CheckIn, caregiver: User, now: datetime
+) -> None:
+    """Marks a check-in the caregiver entered ("entered by <name>") and logs it for the patient."""
     session.add(
         CheckInAuthor(checkin_id=checkin.id, caregiver_id=caregiver.id, name=caregiver.name)
     )
+    detail = f"{caregiver.name}: check-in of {checkin.date.isoformat()}"
+    record_access(session, patient, "caregiver_checkin", detail, now)
 
 
 def authors(session: Session, checkin_ids: list[int]) -> dict[int, str]:

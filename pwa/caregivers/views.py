@@ -193,7 +193,7 @@ def _report(patient_id: int, *, paper: bool) -> tuple[User, str]:
         end,
         paper=paper,
         banner=f"{patient.name}'s report for the last {days} days. You see it as their caregiver.",
-        pdf_url=url_for("care.report_pdf", patient_id=patient.id, days=days),
+        pdf_url=url_for("care.report_pdf_view", patient_id=patient.id, days=days),
         back_url=url_for("care.home", patient_id=patient.id),
     )
     return patient, html
