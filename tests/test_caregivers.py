@@ -162,6 +162,7 @@ def test_a_check_in_on_the_patients_behalf_is_marked_entered_by(app, people):
     patient = app.test_client()
     login(patient, ann.email)
     assert "entered by Carol" in patient.get("/history").get_data(as_text=True)
+    assert "Entered by Carol" in patient.get("/report").get_data(as_text=True)
     assert "entered by Carol" in carer.get(f"/care/{ann.id}/history").get_data(as_text=True)
 
 

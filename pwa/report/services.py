@@ -11,7 +11,7 @@ least 2 points AND at least 30%) is never decided by a floating-point rounding e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -31,6 +31,7 @@ from ..models import (
     WEEKLY_CHANGE,
     Appointment,
     CheckIn,
+    CheckInAuthor,
     User,
     WarningEvent,
 )
@@ -134,6 +135,8 @@ class Day:
     fall_injured: bool | None
     weekly_change: str | None
     notes: str | None
+    checkin_id: int | None = None  # issue 16: to find who entered it
+    entered_by: str | None = None  # a caregiver's name, when they entered it
 
     @property
     def location_labels(self) -> list[str]:
@@ -405,7 +408,7 @@ def build_report(
     diary = latest_per_day(
         _checkins(session, patient, start - timedelta(days=ROLLING_DAYS - 1), end)
     )
-    in_period = {d: day for d, day in diary.items() if start <= d <= end}
+    in_period = _with_authors(session, {d: day for d, day in diary.items() if start <= d <= end})
     baseline = _baseline(session, patient, end, procedure_date)
     key = _key_numbers(period, in_period, baseline)
 
@@ -462,6 +465,23 @@ def build_report(
 # --------------------------------------------------------------------------- reading the diary
 
 
+def _with_authors(session: Session, days: dict[date, Day]) -> dict[date, Day]:
+    """Days a caregiver entered carry their name ("entered by <name>", issue 16)."""
+    ids = [d.checkin_id for d in days.values() if d.checkin_id is not None]
+    if not ids:
+        return days
+    names = dict(
+        session.execute(
+            select(CheckInAuthor.checkin_id, CheckInAuthor.name).where(
+                CheckInAuthor.checkin_id.in_(ids)
+            )
+        ).all()
+    )
+    if not names:
+        return days
+    return {k: replace(d, entered_by=names.get(d.checkin_id)) for k, d in days.items()}
+
+
 def _checkins(session: Session, patient: User, start: date, end: date) -> list[CheckIn]:
     return list(
         session.scalars(
@@ -509,6 +529,7 @@ def _day(c: CheckIn, entries: int) -> Day:
         fall_injured=c.fall_injured,
         weekly_change=c.weekly_change,
         notes=c.notes,
+        checkin_id=c.id,
     )
 
 
