@@ -112,3 +112,52 @@ def test_a_doctor_opens_the_shared_link_in_another_browser(patient_page, live_se
 
     page.goto(f"{live_server.url}/share")
     assert "Opened 1 time" in page.locator("main").inner_text()
+
+
+def test_a_caregiver_follows_the_patient_read_only(patient_page, live_server, browser):
+    page = patient_page
+    carer = live_server.create_patient(name="Carol Carer", profile=None)
+    with live_server.app.app_context():
+        from pwa.extensions import db
+        from pwa.models import User
+
+        make_checkin(db.session.get(User, page.patient.id), pain_avg=5, notes="stiff today")
+    live_server.app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9)  # no mail server here
+    page.goto(f"{live_server.url}/caregivers")
+    assert axe_violations(page) == [] and fits_the_phone(page)
+    page.get_by_label("Your caregiver's e-mail address").fill(carer.email)
+    page.get_by_label("They may enter a check-in for me").check()
+    page.get_by_role("button", name="Send the invitation").click()
+    page.wait_for_load_state()
+    invitation = page.locator(".share-url a").inner_text()
+    assert axe_violations(page) == [] and fits_the_phone(page)
+
+    other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    outside: list[str] = []
+    guard_loopback(other, outside)
+    try:
+        tab = other.new_page()
+        tab.goto(f"{live_server.url}/login")
+        tab.fill("input[name=email]", carer.email)
+        tab.fill("input[name=password]", PASSWORD)
+        tab.click("button[type=submit]")
+        tab.wait_for_load_state()
+        tab.goto(invitation)
+        assert axe_violations(tab) == []
+        tab.get_by_role("button", name="Accept as Carol Carer").click()
+        tab.wait_for_load_state()
+        assert page.patient.name in tab.locator("h1").inner_text()
+        assert axe_violations(tab) == [] and fits_the_phone(tab)
+        tab.get_by_role("link", name=f"History of {page.patient.name}").click()
+        tab.wait_for_load_state()
+        assert "stiff today" in tab.locator("main").inner_text()
+        assert axe_violations(tab) == [] and fits_the_phone(tab)
+        tab.get_by_role("link", name=f"Report of {page.patient.name}").click()
+        tab.wait_for_load_state()
+        assert axe_violations(tab) == []
+    finally:
+        other.close()
+    assert outside == []
+
+    page.goto(f"{live_server.url}/account/access-log")
+    assert "A caregiver looked at the diary" in page.locator("main").inner_text()
