@@ -25,7 +25,17 @@ def comparable(data: dict) -> dict:
     medicine_names = {r["id"]: r["name"] for r in data["reminders"]}
     out = {kind: data[kind] for kind in COMPARED}
     out["doses"] = [{**d, "reminder": medicine_names[d["reminder"]]} for d in data["doses"]]
-    out["reminders"] = [{k: v for k, v in r.items() if k != "id"} for r in data["reminders"]]
+    # A reminder's times of change are this server's bookkeeping (rescheduling touches them),
+    # and the daily check-in reminder is the account's own, made when it was created.
+    bookkeeping = {"id", "updated_at"}
+    out["reminders"] = [
+        {
+            k: v
+            for k, v in r.items()
+            if k not in bookkeeping | ({"created_at"} if r["kind"] == "checkin" else set())
+        }
+        for r in data["reminders"]
+    ]
     out["profile"] = {k: v for k, v in data["profile"].items() if k != "updated_at"}
     out["reminder_settings"] = {
         k: v for k, v in data["reminder_settings"].items() if k not in {"created_at", "updated_at"}

@@ -76,7 +76,9 @@ def _send(session: Session) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(target=send_alerts, args=(app, alerts), daemon=True)
     thread.start()
-    app.extensions.setdefault("caregiver_alert_threads", []).append(thread)
+    # Kept (finished ones dropped) so tests and a clean shutdown can wait for the mail.
+    threads = [t for t in app.extensions.get("caregiver_alert_threads", []) if t.is_alive()]
+    app.extensions["caregiver_alert_threads"] = [*threads, thread]
 
 
 def send_alerts(app: Flask, alerts: list[dict]) -> None:
