@@ -117,7 +117,7 @@ def delete_account(session: Session, patient: User) -> dict[str, int]:
         if condition is None:
             continue
         result = session.execute(delete(table).where(condition))
-        counts[table.name] = result.rowcount or 0
+        counts[table.name] = getattr(result, "rowcount", 0) or 0
     # The session's copies of the deleted rows would only fail later if touched: forget them.
     for obj in list(session):
         identity = inspect(obj).identity

@@ -95,7 +95,7 @@ def export_data(session: Session, patient: User, now: datetime, app_version: str
             for c in checkins
         ],
         "warning_events": [
-            {**row_dict(e, ROW | {"checkin_id"}), "checkin": uuid_of.get(e.checkin_id)}
+            {**row_dict(e, ROW | {"checkin_id"}), "checkin": uuid_of.get(e.checkin_id or 0)}
             for e in events
         ],
         "appointments": [{**row_dict(a, ROW | {"uuid"}), "id": a.uuid} for a in appointments],

@@ -214,7 +214,7 @@ def _value(kind: str, value: Any) -> dict[str, Any]:
         return {"valueBoolean": bool(value)}
     if kind in ("code", "codes"):
         codes = value if isinstance(value, list) else [value]
-        labels = [CHOICE_LABELS.get(code, code) for code in codes]
+        labels = [str(CHOICE_LABELS.get(code, code)) for code in codes]
         return {"valueCodeableConcept": {
             "coding": [{"system": CHOICE_SYSTEM, "code": code, "display": label}
                        for code, label in zip(codes, labels, strict=True)],

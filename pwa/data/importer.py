@@ -163,13 +163,14 @@ def _warning_events(
     checkins: dict[str, CheckIn],
     result: ImportResult,
 ) -> None:
-    known = set(
-        session.execute(
+    known: set[tuple[str, datetime]] = {
+        (sign, at)
+        for sign, at in session.execute(
             select(WarningEvent.sign, WarningEvent.occurred_at).where(
                 WarningEvent.user_id == patient.id
             )
-        ).all()
-    )
+        )
+    }
     session.flush()  # the check-ins' row ids
     for record in records:
         values = values_for(WarningEvent.__table__, record, ROW | {"checkin_id"})
@@ -184,7 +185,9 @@ def _warning_events(
         result.count("warning_events")
 
 
-def _appointments(session: Session, patient: User, records: list[dict], result) -> None:
+def _appointments(
+    session: Session, patient: User, records: list[dict], result: ImportResult
+) -> None:
     known = set(session.scalars(select(Appointment.uuid).where(Appointment.user_id == patient.id)))
     for record in records:
         uuid = str(record["id"])
@@ -201,7 +204,9 @@ def _reminders(
 ) -> dict[str, Reminder]:
     """Medicines by their key in the file; the daily check-in reminder takes the file's times."""
     mine = session.scalars(select(Reminder).where(Reminder.user_id == patient.id)).all()
-    by_identity = {(r.name, r.created_at): r for r in mine if r.kind == "medicine"}
+    by_identity: dict[tuple[object, object], Reminder] = {
+        (r.name, r.created_at): r for r in mine if r.kind == "medicine"
+    }
     checkin_reminder = next((r for r in mine if r.kind == "checkin"), None)
     found: dict[str, Reminder] = {}
     skip = ROW | REMINDER_DERIVED
@@ -233,13 +238,14 @@ def _doses(
     medicines: dict[str, Reminder],
     result: ImportResult,
 ) -> None:
-    known = set(
-        session.execute(
+    known: set[tuple[int, datetime]] = {
+        (reminder_id, at)
+        for reminder_id, at in session.execute(
             select(MedicineDose.reminder_id, MedicineDose.occurrence_at).where(
                 MedicineDose.user_id == patient.id
             )
-        ).all()
-    )
+        )
+    }
     for record in records:
         reminder = medicines.get(str(record["reminder"]))
         if reminder is None:
