@@ -148,3 +148,35 @@ def test_the_page_shows_the_refusal_next_to_the_field(client, app):
     assert 'class="field-error"' in body and "not an Upright export" in body
     missing = client.post("/account/data/import", data={}, content_type="multipart/form-data")
     assert "Please choose the file to import." in missing.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["checkins"][0].update(locations="upper_back"),
+        lambda d: d["checkins"][0].update(pain_avg=42),
+        lambda d: d["checkins"][0].pop("date"),
+        lambda d: d["checkins"][0].update(notes=7),
+        lambda d: d["appointments"][0].pop("starts_at"),
+        lambda d: d["appointments"][0].update(starts_at="next Tuesday"),
+        lambda d: d["warning_events"][0].pop("sign"),
+        lambda d: d["doses"][0].update(occurrence_at=None),
+        lambda d: d["profile"].update(date_of_birth=1948),
+        lambda d: d.update(checkins="all of them"),
+        lambda d: d.update(doses=[1, 2]),
+    ],
+)
+def test_a_damaged_file_is_refused_whole_and_never_an_error_page(client, app, damage):
+    anna = full_patient()
+    data = export_data(db.session, anna, NOW, "test")
+    damage(data)
+    target = make_patient(profile=None)
+    client.post("/login", data={"email": target.email, "password": PASSWORD})
+    response = client.post(
+        "/account/data/import",
+        data={"file": (io.BytesIO(json.dumps(data).encode()), "upright-export.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "nothing was imported" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(CheckIn.user_id == target.id)) == 0

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -113,6 +114,10 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
         session.flush()
+    except StatementError:
+        raise ImportRefused(
+            "A record in this export is missing a value it needs; nothing was imported."
+        ) from None
     except (BadValue, KeyError, TypeError, AttributeError) as error:
         raise ImportRefused(
             f"A record in this export is damaged ({error}); nothing was imported."
@@ -146,6 +151,9 @@ def _checkins(
         values = values_for(CheckIn.__table__, record, ROW | {"uuid"})
         if values.get("date") is None or values.get("pain_avg") is None:
             raise BadValue("a check-in without its date or average pain")
+        for name in ("pain_avg", "pain_worst", "pain_activity"):
+            if values.get(name) is not None and not 0 <= values[name] <= 10:
+                raise BadValue(f"{name}: pain is from 0 to 10")
         checkin = CheckIn(user_id=patient.id, uuid=uuid, **values)
         session.add(checkin)
         if record.get("entered_by"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, Time
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, Time
 from sqlalchemy.sql.schema import Column, Table
 
 
@@ -53,10 +53,16 @@ def from_json_value(column: Column, value: Any) -> Any:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise BadValue(f"{column.key}: expected a whole number")
             return value
+        if isinstance(kind, JSON):  # every JSON column of the app holds a list
+            if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+                raise BadValue(f"{column.key}: expected a list")
+            return value
     except (TypeError, ValueError) as error:
         if isinstance(error, BadValue):
             raise
         raise BadValue(f"{column.key}: {value!r} is not a valid value") from None
+    if not isinstance(value, str):
+        raise BadValue(f"{column.key}: expected text")
     length = getattr(kind, "length", None)
     if isinstance(value, str) and length and len(value) > length:
         raise BadValue(f"{column.key}: longer than {length} characters")
