@@ -225,3 +225,17 @@ def test_an_invitation_link_works_once_and_asks_strangers_to_sign_in(app, mail, 
     login(stranger, ben.email)
     assert stranger.post(url).status_code == 302
     assert stranger.get(url).status_code == 404  # used
+
+
+def test_the_patient_can_take_back_and_give_the_check_in_permission(app, people):
+    ann, _ben, carol = people
+    row = db.session.scalar(select(Caregiver).where(Caregiver.patient_id == ann.id))
+    patient = app.test_client()
+    login(patient, ann.email)
+    assert "Stop them entering check-ins" in patient.get("/caregivers").get_data(as_text=True)
+    patient.post(f"/caregivers/{row.id}/permission", data={"can_check_in": ""})
+    carer = app.test_client()
+    login(carer, carol.email)
+    assert carer.get(f"/care/{ann.id}/checkin").status_code == 404
+    patient.post(f"/caregivers/{row.id}/permission", data={"can_check_in": "y"})
+    assert carer.get(f"/care/{ann.id}/checkin").status_code == 200

@@ -25,3 +25,7 @@ class ConfirmForm(FlaskForm):
 
 class NotifyForm(FlaskForm):
     notify_warnings = BooleanField("E-mail me when an emergency or urgent warning sign is recorded")
+
+
+class PermissionForm(FlaskForm):
+    can_check_in = BooleanField("May enter check-ins for me")

@@ -26,7 +26,7 @@ from ..main.services import home_summary
 from ..models import APPOINTMENT_KINDS, Caregiver, User, new_uuid, utcnow
 from ..sharing.rendering import report_html, report_pdf
 from . import care_bp, caregivers_bp
-from .forms import ConfirmForm, InviteForm, NotifyForm
+from .forms import ConfirmForm, InviteForm, NotifyForm, PermissionForm
 from .mail import send_invitation
 from .services import (
     InviteError,
@@ -93,6 +93,24 @@ def remove_caregiver(row_id: int):
         remove(db.session, current_user, row, utcnow())
         db.session.commit()
         flash(f"{who} no longer has access to your diary.", "success")
+    return redirect(url_for("caregivers.index"))
+
+
+@caregivers_bp.post("/caregivers/<int:row_id>/permission")
+@login_required
+def permission(row_id: int):
+    row = own_row(db.session, current_user, row_id) or abort(404)
+    form = PermissionForm()
+    if form.validate_on_submit():
+        row.can_check_in = form.can_check_in.data
+        db.session.commit()
+        who = row.caregiver.name if row.caregiver else row.email
+        flash(
+            f"{who} may enter check-ins for you."
+            if row.can_check_in
+            else f"{who} can no longer enter check-ins for you.",
+            "success",
+        )
     return redirect(url_for("caregivers.index"))
 
 
