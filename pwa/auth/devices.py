@@ -144,7 +144,7 @@ def resume_device(
         )
         .execution_options(synchronize_session=False)
     )
-    if swapped.rowcount != 1:
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.rollback()
         return None
     session.commit()
@@ -167,7 +167,7 @@ def end_device(session: Session, user: User, device_id: int) -> bool:
     result = session.execute(
         delete(DeviceSession).where(DeviceSession.id == device_id, DeviceSession.user_id == user.id)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a DELETE's CursorResult
 
 
 def end_all(session: Session, user: User, *, keep: DeviceSession | None = None) -> None:

@@ -61,7 +61,7 @@ def client_ip() -> str:
 def limit(*checks: tuple[str, str]) -> None:
     """Counts this request against each (limit name, client value); raises Throttled."""
     for name, value in checks:
-        check_limit(db.session, current_app.config, name, value, now=utcnow())
+        check_limit(db_session(), current_app.config, name, value, now=utcnow())
 
 
 def wait_message(wait: Throttled) -> str:
@@ -92,7 +92,7 @@ def register():
         except Throttled as wait:
             form.form_errors.append(wait_message(wait))
         except EmailTaken:
-            owner = find_user_by_email(db.session, form.email.data)
+            owner = find_user_by_email(db_session(), form.email.data)
             if owner is not None:
                 send_someone_registered(owner)
             form.email.errors.append(
@@ -174,7 +174,7 @@ def forgot_password():
         except Throttled as wait:
             form.form_errors.append(wait_message(wait))
         else:
-            user = find_user_by_email(db.session, form.email.data)
+            user = find_user_by_email(db_session(), form.email.data)
             if user is not None:
                 send_reset(user)
             return redirect(url_for("auth.forgot_password", sent=1))
@@ -184,7 +184,7 @@ def forgot_password():
 def _link_user(purpose: str, max_age: int) -> tuple[str | None, User | None]:
     token = request.args.get("token")
     return token, read_token(
-        db.session, current_app.config["SECRET_KEY"], token, purpose, max_age=max_age
+        db_session(), current_app.config["SECRET_KEY"], token, purpose, max_age=max_age
     )
 
 
@@ -243,7 +243,7 @@ def sign_out_device(device_id: int):
     this = current_device()
     if this is not None and this.id == device_id:
         return logout()
-    if not end_device(db.session, current_user, device_id):
+    if not end_device(db_session(), current_user, device_id):
         abort(404)
     db.session.commit()
     flash("That device is signed out.", "success")
@@ -253,7 +253,7 @@ def sign_out_device(device_id: int):
 @bp.post("/account/devices/sign-out-everywhere")
 @login_required
 def sign_out_everywhere():
-    end_all(db.session, current_user)
+    end_all(db_session(), current_user)
     db.session.commit()
     sign_out()
     flash("You are signed out on every device, this one too.", "info")
@@ -263,5 +263,5 @@ def sign_out_everywhere():
 def signed_in_devices() -> list:
     """For the account page: (device, is this one) for each signed-in device."""
     this = current_device()
-    devices = list_devices(db.session, current_user, now=utcnow(), policy=policy())
+    devices = list_devices(db_session(), current_user, now=utcnow(), policy=policy())
     return [(device, this is not None and device.id == this.id) for device in devices]

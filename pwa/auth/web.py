@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, request, session
 from flask_login import login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import db, db_session, login_manager
 from ..models import DeviceSession, User, utcnow
 from .devices import (
     SessionPolicy,
@@ -45,7 +45,7 @@ def current_device() -> DeviceSession | None:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user of a live server session; None once it was signed out, idle or too old."""
-    device = find_device(db.session, session.get(SESSION_ID), now=utcnow(), policy=policy())
+    device = find_device(db_session(), session.get(SESSION_ID), now=utcnow(), policy=policy())
     if device is None or str(device.user_id) != user_id:
         return None
     g.device = device
@@ -58,7 +58,7 @@ def load_remembered_user(_request) -> User | None:
     token = request.cookies.get(remember_cookie_name())
     if not token:
         return None
-    issued = resume_device(db.session, token, now=utcnow(), policy=policy())
+    issued = resume_device(db_session(), token, now=utcnow(), policy=policy())
     if issued is None:
         # Spent, revoked or expired. The cookie is left alone: when two requests of one browser
         # race with the same token, deleting it here could erase the winner's new one.
@@ -73,7 +73,7 @@ def load_remembered_user(_request) -> User | None:
 def sign_in(user: User, *, remember: bool) -> None:
     """A fresh session: the old cookie's contents go (new CSRF token), new random ids."""
     issued = start_device(
-        db.session,
+        db_session(),
         user,
         user_agent=request.headers.get("User-Agent", ""),
         remember=remember,
@@ -90,7 +90,7 @@ def sign_in(user: User, *, remember: bool) -> None:
 
 def sign_out() -> None:
     """Ends this browser's session on the server at once; the CSRF token is renewed too."""
-    end_session(db.session, session.get(SESSION_ID))
+    end_session(db_session(), session.get(SESSION_ID))
     db.session.commit()
     logout_user()
     _fresh_session()

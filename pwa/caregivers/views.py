@@ -64,7 +64,7 @@ def index():
     if form.validate_on_submit():
         try:
             row, token = invite(
-                db.session, current_user, form.email.data, form.can_check_in.data, utcnow()
+                db_session(), current_user, form.email.data, form.can_check_in.data, utcnow()
             )
         except InviteError as error:
             form.email.errors.append(str(error))
@@ -77,7 +77,7 @@ def index():
     page = render_template(
         "caregivers/index.html",
         form=form,
-        rows=caregivers_of(db.session, current_user),
+        rows=caregivers_of(db_session(), current_user),
         new=session.pop(NEW_INVITE, None),
         confirm=ConfirmForm(),
     )
@@ -87,10 +87,10 @@ def index():
 @caregivers_bp.post("/caregivers/<int:row_id>/remove")
 @login_required
 def remove_caregiver(row_id: int):
-    row = own_row(db.session, current_user, row_id) or abort(404)
+    row = own_row(db_session(), current_user, row_id) or abort(404)
     if ConfirmForm().validate_on_submit():
         who = row.caregiver.name if row.caregiver else row.email
-        remove(db.session, current_user, row, utcnow())
+        remove(db_session(), current_user, row, utcnow())
         db.session.commit()
         flash(f"{who} no longer has access to your diary.", "success")
     return redirect(url_for("caregivers.index"))
@@ -99,7 +99,7 @@ def remove_caregiver(row_id: int):
 @caregivers_bp.post("/caregivers/<int:row_id>/permission")
 @login_required
 def permission(row_id: int):
-    row = own_row(db.session, current_user, row_id) or abort(404)
+    row = own_row(db_session(), current_user, row_id) or abort(404)
     form = PermissionForm()
     if form.validate_on_submit():
         row.can_check_in = form.can_check_in.data
@@ -121,19 +121,19 @@ def permission(row_id: int):
 @login_required
 def people():
     return _private(
-        render_template("caregivers/people.html", rows=patients_of(db.session, current_user))
+        render_template("caregivers/people.html", rows=patients_of(db_session(), current_user))
     )
 
 
 @care_bp.route("/care/accept/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    row = find_invitation(db.session, token) or abort(404)
+    row = find_invitation(db_session(), token) or abort(404)
     patient = db.session.get(User, row.patient_id) or abort(404)
     form = ConfirmForm()
     error = None
     if current_user.is_authenticated and form.validate_on_submit():
         try:
-            accept(db.session, row, current_user, utcnow())
+            accept(db_session(), row, current_user, utcnow())
         except InviteError as refused:
             error = str(refused)
         else:
@@ -147,10 +147,10 @@ def accept_invitation(token: str):
 
 
 def _access(patient_id: int, what: str) -> tuple[Caregiver, User]:
-    access = access_for(db.session, current_user, patient_id) or abort(404)
+    access = access_for(db_session(), current_user, patient_id) or abort(404)
     patient = db.session.get(User, patient_id) or abort(404)
     if request.method == "GET":
-        record_view(db.session, access, what, utcnow())
+        record_view(db_session(), access, what, utcnow())
         db.session.commit()
     return access, patient
 
@@ -173,13 +173,13 @@ def home(patient_id: int):
 @login_required
 def history(patient_id: int):
     access, patient = _access(patient_id, "history")
-    checkins = list_checkins(db.session, patient)[:60]
+    checkins = list_checkins(db_session(), patient)[:60]
     page = render_template(
         "caregivers/history.html",
         access=access,
         patient=patient,
         checkins=checkins,
-        authors=authors(db.session, [c.id for c in checkins]),
+        authors=authors(db_session(), [c.id for c in checkins]),
     )
     return _private(page)
 
@@ -188,7 +188,7 @@ def history(patient_id: int):
 @login_required
 def appointments(patient_id: int):
     access, patient = _access(patient_id, "appointments")
-    lists = appointment_lists(db.session, patient, utcnow())
+    lists = appointment_lists(db_session(), patient, utcnow())
     page = render_template(
         "caregivers/appointments.html",
         access=access,
@@ -205,7 +205,7 @@ def _report(patient_id: int, *, paper: bool) -> tuple[User, str]:
     end = patient.today()
     start = end.fromordinal(end.toordinal() - days + 1)
     html = report_html(
-        db.session,
+        db_session(),
         patient,
         start,
         end,
@@ -237,7 +237,7 @@ def report_pdf_view(patient_id: int):
 @care_bp.route("/care/<int:patient_id>/checkin", methods=["GET", "POST"])
 @login_required
 def checkin(patient_id: int):
-    access = access_for(db.session, current_user, patient_id)
+    access = access_for(db_session(), current_user, patient_id)
     if access is None or not access.can_check_in:
         abort(404)
     patient = db.session.get(User, patient_id) or abort(404)
@@ -256,7 +256,7 @@ def checkin(patient_id: int):
             uuid=record.id,
         )
         if created:
-            mark_entered_by(db.session, patient, saved, current_user, utcnow())
+            mark_entered_by(db_session(), patient, saved, current_user, utcnow())
         db.session.commit()
         flash(f"The check-in for {patient.name} is saved, marked as entered by you.", "success")
         return redirect(url_for("care.history", patient_id=patient.id))
@@ -274,7 +274,7 @@ def checkin(patient_id: int):
 @care_bp.post("/care/<int:patient_id>/notifications")
 @login_required
 def notifications(patient_id: int):
-    access = access_for(db.session, current_user, patient_id) or abort(404)
+    access = access_for(db_session(), current_user, patient_id) or abort(404)
     form = NotifyForm()
     if form.validate_on_submit():
         access.notify_warnings = form.notify_warnings.data
@@ -291,4 +291,4 @@ def notifications(patient_id: int):
 @care_bp.app_template_filter("entered_by")
 def entered_by(checkin) -> str | None:
     """The caregiver's name on a check-in they entered (for the patient's own history)."""
-    return authors(db.session, [checkin.id]).get(checkin.id)
+    return authors(db_session(), [checkin.id]).get(checkin.id)

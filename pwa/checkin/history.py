@@ -8,6 +8,7 @@ check-ins of the day stay listed under it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -31,9 +32,9 @@ SAME_WITHIN = 0.5  # points of average pain that read as "about the same"
 
 @dataclass
 class Day:
-    date: date
+    date: dt.date
     checkins: list[CheckIn]  # newest first; the first one counts for the day
-    entered: date | None = None  # when the latest was saved, if on another day (back-dated)
+    entered: dt.date | None = None  # when the latest was saved, if on another day (back-dated)
 
     @property
     def latest(self) -> CheckIn:

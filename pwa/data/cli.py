@@ -4,7 +4,7 @@ import click
 from flask import current_app
 
 from ..auth.services import find_user_by_email
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import utcnow
 from .deletion import delete_account, deletion_summary, send_deletion_confirmation
 
@@ -14,17 +14,17 @@ from .deletion import delete_account, deletion_summary, send_deletion_confirmati
 @click.option("--yes", is_flag=True, help="Do not ask before deleting.")
 def delete_user_command(email: str, yes: bool) -> None:
     """Delete an account and every record of it, and e-mail the patient a confirmation."""
-    patient = find_user_by_email(db.session, email)
+    patient = find_user_by_email(db_session(), email)
     if patient is None:
         raise click.ClickException(f"no account for {email}")
-    summary = deletion_summary(db.session, patient)
+    summary = deletion_summary(db_session(), patient)
     click.echo(f"Account {patient.id} ({patient.email}, {patient.name}) holds:")
     for line in summary:
         click.echo(f"  {line.label}: {line.count}")
     if not yes:
         click.confirm("Delete this account and all of it for good?", abort=True)
     name, address = patient.name, patient.email
-    delete_account(db.session, patient)
+    delete_account(db_session(), patient)
     db.session.commit()
     sent = send_deletion_confirmation(
         current_app, name=name, email=address, summary=summary, now=utcnow()

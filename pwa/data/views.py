@@ -7,7 +7,7 @@ import json
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import utcnow
 from . import bp
 from .access import access_log, kind_label, record_access
@@ -44,7 +44,7 @@ def index():
             render_template(
                 "data/index.html",
                 form=ImportForm(),
-                summary=deletion_summary(db.session, current_user),
+                summary=deletion_summary(db_session(), current_user),
             )
         )
     )
@@ -52,7 +52,7 @@ def index():
 
 def _download(body: bytes | str, mimetype: str, suffix: str, label: str) -> Response:
     now = utcnow()
-    record_access(db.session, current_user, "export", label, now)
+    record_access(db_session(), current_user, "export", label, now)
     db.session.commit()
     response = Response(body, mimetype=mimetype)
     name = f"upright-export-{current_user.today(now):%Y-%m-%d}{suffix}"
@@ -61,7 +61,7 @@ def _download(body: bytes | str, mimetype: str, suffix: str, label: str) -> Resp
 
 
 def _data() -> dict:
-    return export_data(db.session, current_user, utcnow(), current_app.config["APP_VERSION"])
+    return export_data(db_session(), current_user, utcnow(), current_app.config["APP_VERSION"])
 
 
 @bp.get("/account/data/export.json")
@@ -92,21 +92,21 @@ def import_data():
         now = utcnow()
         try:
             data = read_export(form.file.data.read())
-            result = import_export(db.session, current_user, data, now)
+            result = import_export(db_session(), current_user, data, now)
         except ImportRefused as refused:
             db.session.rollback()
             form.file.errors.append(str(refused))
         else:
             parts = [f"{n} {KIND_NAMES[k]}" for k, n in result.added.items() if n]
             detail = ", ".join(parts) or "nothing new"
-            record_access(db.session, current_user, "import", detail, now)
+            record_access(db_session(), current_user, "import", detail, now)
             db.session.commit()
             flash(
                 f"Imported: {detail}." if parts else "Nothing new: you have every record already.",
                 "success",
             )
             return redirect(url_for("data.index"))
-    summary = deletion_summary(db.session, current_user)
+    summary = deletion_summary(db_session(), current_user)
     return _no_store(
         Response(render_template("data/index.html", form=form, summary=summary), status=400)
     )
@@ -115,7 +115,7 @@ def import_data():
 @bp.get("/account/access-log")
 @login_required
 def log():
-    entries = access_log(db.session, current_user)
+    entries = access_log(db_session(), current_user)
     return _no_store(
         Response(render_template("data/access_log.html", entries=entries, label=kind_label))
     )
@@ -127,7 +127,7 @@ def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            gone = delete_account_checked(db.session, current_user, form.password.data)
+            gone = delete_account_checked(db_session(), current_user, form.password.data)
         except WrongPassword:
             form.password.errors.append("That is not your password.")
         else:
@@ -136,7 +136,7 @@ def delete():
                 current_app, name=gone.name, email=gone.email, summary=gone.summary, now=utcnow()
             )
             return _deleted(gone.email)
-    summary = deletion_summary(db.session, current_user)
+    summary = deletion_summary(db_session(), current_user)
     status = 400 if form.errors else 200
     return _no_store(
         Response(render_template("data/delete.html", form=form, summary=summary), status=status)

@@ -1,7 +1,7 @@
 from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db, db_session
+from ..extensions import db_session
 from ..models import utcnow
 from ..storage import RETRY_AFTER_SECONDS, check_database
 from . import bp
@@ -29,7 +29,7 @@ def more():
 @bp.get("/healthz")
 def healthz():
     """200 only while the database takes a write; else 503 saying why ("read_only", "full")."""
-    state = check_database(db.session, utcnow(), current_app.config["STORAGE_MIN_FREE_BYTES"])
+    state = check_database(db_session(), utcnow(), current_app.config["STORAGE_MIN_FREE_BYTES"])
     if state != "ok":
         response = jsonify({"status": "error", "database": state})
         response.status_code = 503

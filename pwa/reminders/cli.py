@@ -54,4 +54,5 @@ def run_command(interval: int | None) -> None:
 @reminders.command("vapid-key")
 def vapid_key_command() -> None:
     """Print the public VAPID key (VAPID_PRIVATE_KEY[_FILE], or made on first use in instance/)."""
-    click.echo(application_server_key(vapid_key(current_app._get_current_object())))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app
+    click.echo(application_server_key(vapid_key(app)))

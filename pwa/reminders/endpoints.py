@@ -93,7 +93,7 @@ def check_endpoint_url(endpoint: str, allow_any_host: bool = False) -> str:
 def resolve(host: str, port: int) -> list[str]:
     """Every address the host resolves to now (tests replace this to name their own host)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def checked_address(endpoint: str, allow_any_host: bool = False) -> str:
@@ -130,7 +130,9 @@ class PinnedAdapter(HTTPAdapter):
             pool_kwargs["assert_hostname"] = self.host
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # requests' own signature spells out every keyword
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         parts = urlsplit(request.url or "")
         if (parts.hostname or "").lower() != self.host:
             raise requests.ConnectionError(f"refused: {parts.hostname} is not the checked host")

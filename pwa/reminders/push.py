@@ -54,7 +54,8 @@ def save_subscription(
     if not isinstance(data, dict):
         raise InvalidSubscription("send the subscription as a JSON object")
     endpoint = check_endpoint(data.get("endpoint"), allow_any_host)
-    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    given = data.get("keys")
+    keys: dict = given if isinstance(given, dict) else {}
     p256dh = _b64url(keys.get("p256dh"), 65, "keys.p256dh")
     auth = _b64url(keys.get("auth"), 16, "keys.auth")
     subscription = session.scalar(

@@ -264,7 +264,7 @@ def _json_error(status: int, error: str, message: str):
 def _vapid():
     vapid = current_app.extensions.get("reminders_vapid")
     if vapid is None:
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app
         vapid = current_app.extensions["reminders_vapid"] = vapid_key(app)
     return vapid
 

@@ -462,7 +462,8 @@ def _with_authors(session: Session, days: dict[date, Day]) -> dict[date, Day]:
     if not names:
         return days
     return {
-        k: d.model_copy(update={"entered_by": names.get(d.checkin_id)}) for k, d in days.items()
+        k: d.model_copy(update={"entered_by": names.get(d.checkin_id or 0)})
+        for k, d in days.items()
     }
 
 

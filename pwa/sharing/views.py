@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, db_session
 from ..models import ShareLink, User, utcnow
 from . import bp
 from .forms import ShareForm
@@ -55,18 +55,19 @@ def index():
     form = _share_form()
     if form.validate_on_submit():
         period = form.period
+        assert period is not None  # validated above
         link, token = create_share_link(
-            db.session, current_user, period.start, period.end, form.days.data, utcnow()
+            db_session(), current_user, period.start, period.end, form.days.data, utcnow()
         )
         db.session.commit()
         session[NEW_TOKEN] = {"id": link.id, "token": token}
         return redirect(url_for("sharing.link", link_id=link.id))
-    links = patient_links(db.session, current_user)
+    links = patient_links(db_session(), current_user)
     page = render_template(
         "sharing/index.html",
         form=form,
         links=links,
-        opened=openings(db.session, current_user),
+        opened=openings(db_session(), current_user),
         now=utcnow(),
     )
     return _private(Response(page, status=400 if form.errors else 200))
@@ -75,7 +76,7 @@ def index():
 @bp.get("/share/<int:link_id>")
 @login_required
 def link(link_id: int):
-    share = patient_link(db.session, current_user, link_id) or abort(404)
+    share = patient_link(db_session(), current_user, link_id) or abort(404)
     new = session.get(NEW_TOKEN)
     url = qr = None
     if new and new.get("id") == share.id:
@@ -87,7 +88,7 @@ def link(link_id: int):
         share=share,
         url=url,
         qr=qr,
-        opened=openings(db.session, current_user).get(share.id, []),
+        opened=openings(db_session(), current_user).get(share.id, []),
         now=utcnow(),
     )
     return _private(Response(page))
@@ -96,8 +97,8 @@ def link(link_id: int):
 @bp.post("/share/<int:link_id>/revoke")
 @login_required
 def stop(link_id: int):
-    share = patient_link(db.session, current_user, link_id) or abort(404)
-    revoke(db.session, current_user, share, utcnow())
+    share = patient_link(db_session(), current_user, link_id) or abort(404)
+    revoke(db_session(), current_user, share, utcnow())
     db.session.commit()
     flash("The link is stopped. Nobody can open it any more.", "success")
     return redirect(url_for("sharing.index"))
@@ -105,7 +106,7 @@ def stop(link_id: int):
 
 def _open(token: str, what: str) -> tuple[ShareLink, User] | Response:
     """The link's report, or the page saying it no longer works."""
-    share = find_link_by_token(db.session, token)
+    share = find_link_by_token(db_session(), token)
     now = utcnow()
     if share is None:
         abort(404)
@@ -116,7 +117,7 @@ def _open(token: str, what: str) -> tuple[ShareLink, User] | Response:
     if patient is None:
         abort(404)
     if not (current_user.is_authenticated and current_user.id == patient.id):
-        record_opening(db.session, share, what, now)
+        record_opening(db_session(), share, what, now)
         db.session.commit()
     return share, patient
 
@@ -124,7 +125,7 @@ def _open(token: str, what: str) -> tuple[ShareLink, User] | Response:
 def _shared_html(share: ShareLink, patient: User, token: str, *, pdf: bool) -> str:
     url = url_for("sharing.shared", token=token, _external=True)
     return report_html(
-        db.session,
+        db_session(),
         patient,
         share.period_start,
         share.period_end,
