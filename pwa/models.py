@@ -203,7 +203,11 @@ class WarningEvent(db.Model):
     sign: Mapped[str] = mapped_column(String(40))  # a key of pwa.checkin.signs.SIGNS
     tier: Mapped[str] = mapped_column(String(12))  # emergency | urgent | routine
     computed: Mapped[bool] = mapped_column(default=False)  # raised by the app, not ticked
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)  # when it was entered (UTC)
+    # Issue 11: the diary day the sign belongs to (its check-in's date, the patient's local day),
+    # and when its check-in was deleted (kept only when the patient had already acted on it).
+    day: Mapped[date] = mapped_column(index=True)
+    entry_deleted_at: Mapped[datetime | None]
     action: Mapped[str | None] = mapped_column(String(20))  # see WARNING_ACTIONS
     action_at: Mapped[datetime | None]
 
@@ -316,9 +320,13 @@ class Reminder(db.Model):
     """
 
     __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("user_id", "uuid", name="uq_reminders_user_id_uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Issue 11: a medicine's client UUID and edit version for /api/v1/medicines.
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid)
+    version: Mapped[int] = mapped_column(default=1)
     kind: Mapped[str] = mapped_column(String(12))  # see REMINDER_KINDS
     enabled: Mapped[bool] = mapped_column(default=True)
     appointment_id: Mapped[int | None] = mapped_column(
@@ -381,6 +389,7 @@ class MedicineDose(db.Model):
         UniqueConstraint(
             "reminder_id", "occurrence_at", name="uq_medicine_doses_reminder_id_occurrence_at"
         ),
+        UniqueConstraint("user_id", "uuid", name="uq_medicine_doses_user_id_uuid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -390,6 +399,9 @@ class MedicineDose(db.Model):
     status: Mapped[str] = mapped_column(String(8))  # taken | skipped
     source: Mapped[str] = mapped_column(String(8))  # app | push | email
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Issue 11: the client UUID of POST /api/v1/doses, and when it was taken (UTC).
+    uuid: Mapped[str | None] = mapped_column(String(36))
+    taken_at: Mapped[datetime | None]
 
     reminder: Mapped[Reminder] = relationship()
 

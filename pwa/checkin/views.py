@@ -124,7 +124,7 @@ def edit(uuid: str):
 def delete(uuid: str):
     checkin = own_checkin_or_404(uuid)
     if request.method == "POST":
-        delete_checkin(db_session(), checkin)
+        delete_checkin(db_session(), checkin, now=utcnow())
         db.session.commit()
         flash("The check-in is deleted.", "success")
         return redirect(url_for("checkin.history"))

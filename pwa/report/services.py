@@ -323,6 +323,12 @@ class Event:
     tier: str | None = None
     action: str | None = None
     computed: bool = False
+    entry_deleted: bool = False  # its check-in was deleted after the patient acted on it
+
+    @property
+    def entered_late(self) -> bool:
+        """Entered on a later day than the diary day it belongs to (back-filled)."""
+        return self.at is not None and self.at.date() != self.day
 
     @property
     def tier_label(self) -> str | None:
@@ -393,15 +399,7 @@ def build_report(
 
     events_utc_from = local_to_utc(start, time(0), zone)
     events_utc_to = local_to_utc(end + timedelta(days=1), time(0), zone)
-    warnings = session.scalars(
-        select(WarningEvent)
-        .where(
-            WarningEvent.user_id == patient.id,
-            WarningEvent.occurred_at >= events_utc_from,
-            WarningEvent.occurred_at < events_utc_to,
-        )
-        .order_by(WarningEvent.occurred_at, WarningEvent.id)
-    ).all()
+    warnings = _warnings(session, patient, period)
     visits = session.scalars(
         select(Appointment)
         .where(
@@ -419,7 +417,7 @@ def build_report(
     events = _events(in_period, warnings, visits, zone)
     warnings_by_day: dict[date, list[str]] = {}
     for event in events:
-        if event.kind == "warning":
+        if event.kind == "warning" and not event.entry_deleted:
             warnings_by_day.setdefault(event.day, []).append(f"{event.tier_label}: {event.text}")
 
     return Report(
@@ -442,6 +440,22 @@ def build_report(
 
 
 # --------------------------------------------------------------------------- reading the diary
+
+
+def _warnings(session: Session, patient: User, period: Period) -> list[WarningEvent]:
+    """The patient's warning signs on the diary days of the period (not when they were entered:
+    a fever entered today for last Tuesday belongs to last Tuesday)."""
+    return list(
+        session.scalars(
+            select(WarningEvent)
+            .where(
+                WarningEvent.user_id == patient.id,
+                WarningEvent.day >= period.start,
+                WarningEvent.day <= period.end,
+            )
+            .order_by(WarningEvent.day, WarningEvent.occurred_at, WarningEvent.id)
+        )
+    )
 
 
 def _checkins(session: Session, patient: User, start: date, end: date) -> list[CheckIn]:
@@ -581,7 +595,7 @@ def _markers(
     for event in events:
         if event.kind == "visit":
             yield Marker(event.day, "visit", "Visit")
-        elif event.kind == "warning":
+        elif event.kind == "warning" and not event.entry_deleted:
             yield Marker(event.day, "warning", event.text, event.tier)
     for d in days.values():
         if d.fell:
@@ -638,16 +652,16 @@ def _events(
 ) -> list[Event]:
     events: list[Event] = []
     for w in warnings:
-        local = utc_to_local(w.occurred_at, zone)
         events.append(
             Event(
-                day=local.date(),
-                at=local,
+                day=w.day,
+                at=utc_to_local(w.occurred_at, zone),
                 kind="warning",
                 text=sign_label(w.sign),
                 tier=w.tier,
                 action=WARNING_ACTIONS.get(w.action, w.action) if w.action else None,
                 computed=w.computed,
+                entry_deleted=w.entry_deleted_at is not None,
             )
         )
     for v in visits:
