@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -21,6 +21,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..appointments.services import list_appointments
 from ..appointments.services import next_appointment as find_next_appointment
 from ..checkin.services import ROLLING_DAYS, rolling_mean
 from ..checkin.services import latest_per_day as latest_checkin_per_day
@@ -40,6 +41,16 @@ from ..models import (
 )
 from ..records.checkin import CheckInRecord
 from ..timezones import local_to_utc, utc_to_local
+from .adherence import Adherence, medicine_adherence
+from .summary import (
+    MAX_ALERTS,
+    Alert,
+    PainCourse,
+    Week7,
+    alerts,
+    pain_course,
+    worse_than_best,
+)
 
 MAX_DAYS = 731  # two years: longer periods are refused with a clear message
 PRESETS = {
@@ -248,12 +259,20 @@ class KeyNumbers:
     walking_then: Dated | None
     walking_now: Dated | None
     weekly_change: Dated | None
+    best: Week7 | None = None  # the lowest 7-day mean of the period, with its dates
+    worse_than_best: bool = False  # last 7 days 2 or more points above the best 7 days
 
     @property
     def trend_text(self) -> str:
-        """The one-line verdict next to the numbers: a trend label, never a diagnosis."""
+        """The one-line verdict next to the numbers: a trend label, never a diagnosis.
+
+        It never says only "improvement" when pain has climbed back 2 or more points above
+        the best week (CLINICAL.md section 5): a start-versus-now label alone hides a relapse.
+        """
         if self.change_points is None:
             return self.no_comparison_reason or ""
+        if self.worse_than_best and self.best is not None:
+            return self.relapse_text
         if self.meaningful:
             return "Meaningful improvement (at least 2 points and at least 30% lower)"
         if self.change_points > 0:
@@ -261,6 +280,21 @@ class KeyNumbers:
         if self.change_points == 0:
             return "No change from the start"
         return "Not yet a meaningful improvement (needs at least 2 points and 30% lower)"
+
+    @property
+    def relapse_text(self) -> str:
+        assert self.best is not None and self.change_points is not None
+        week = f"the week of {self.best.start.day} {self.best.start:%b}"
+        if self.change_points < 0:
+            start = "Better than at the start"
+        elif self.change_points == 0:
+            start = "The same as at the start"
+        else:
+            start = "Worse than at the start"
+        return (
+            f"{start}, worse than in {week}: the last 7 days are 2 or more points above the "
+            "best 7 days. A new fracture is the first thing to rule out."
+        )
 
 
 @dataclass(frozen=True)
@@ -323,6 +357,7 @@ class Event:
     tier: str | None = None
     action: str | None = None
     computed: bool = False
+    code: str | None = None  # the warning sign's code
     entry_deleted: bool = False  # its check-in was deleted after the patient acted on it
 
     @property
@@ -367,6 +402,21 @@ class Report:
     made_on: datetime  # aware local time the report was made
     paper_size: str
     zone: str = field(default="UTC")
+    course: PainCourse | None = None
+    alerts: tuple[Alert, ...] = ()
+    adherence: tuple[Adherence, ...] = ()
+    upcoming: tuple[AppointmentLine, ...] = ()  # appointments to come that have questions
+
+    @property
+    def page_one_alerts(self) -> tuple[Alert, ...]:
+        return self.alerts[:MAX_ALERTS]
+
+    @property
+    def weeks_since_fracture(self) -> int | None:
+        fracture = self.header.fracture_date
+        if fracture is None or fracture > self.period.end:
+            return None
+        return (self.period.end - fracture).days // 7
 
     @property
     def period(self) -> Period:
@@ -413,6 +463,9 @@ def build_report(
     today_utc = local_to_utc(patient.today(now), time(0), zone)
     upcoming = find_next_appointment(session, patient, today_utc)  # from the start of today
     next_appointment = _appointment_line(upcoming, zone) if upcoming else None
+    course = pain_course(diary, start, end)
+    key = replace(key, best=course.best, worse_than_best=worse_than_best(key.recent, course.best))
+    adherence = medicine_adherence(session, patient, start, end, now)
 
     events = _events(in_period, warnings, visits, zone)
     warnings_by_day: dict[date, list[str]] = {}
@@ -436,7 +489,21 @@ def build_report(
         made_on=utc_to_local(now, zone),
         paper_size=patient.paper_size if patient.paper_size in {"a4", "letter"} else "letter",
         zone=zone,
+        course=course,
+        alerts=tuple(alerts(events, in_period, adherence, start)),
+        adherence=tuple(adherence),
+        upcoming=tuple(_questions_to_come(session, patient, today_utc, zone)),
     )
+
+
+def _questions_to_come(
+    session: Session, patient: User, since: datetime, zone: str
+) -> Iterable[AppointmentLine]:
+    """Every appointment from today on (not cancelled) with the patient's questions for it."""
+    for appointment in list_appointments(session, patient, since, include_cancelled=False):
+        line = _appointment_line(appointment, zone)
+        if line.questions:
+            yield line
 
 
 # --------------------------------------------------------------------------- reading the diary
@@ -661,6 +728,7 @@ def _events(
                 tier=w.tier,
                 action=WARNING_ACTIONS.get(w.action, w.action) if w.action else None,
                 computed=w.computed,
+                code=w.sign,
                 entry_deleted=w.entry_deleted_at is not None,
             )
         )
