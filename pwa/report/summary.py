@@ -9,7 +9,7 @@ events of the period first, each on its diary day, with what the patient did.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Protocol
@@ -173,7 +173,25 @@ def alerts(
     found += _new_locations(days, first)
     found += _late_medicines(adherence)
     found.sort(key=lambda a: (a.rank, -a.day.toordinal()))
-    return found
+    return _one_line_per_kind(found)
+
+
+def _one_line_per_kind(found: list[Alert]) -> list[Alert]:
+    """The same sign (or falls) on several days is one line: its latest day, and how many."""
+    lines: dict[tuple[str, str], list[Alert]] = {}
+    for alert in found:
+        key = (alert.code, alert.label) if alert.code == "new_location" else (alert.code, "")
+        lines.setdefault(key, []).append(alert)
+    merged = []
+    for same in lines.values():
+        latest = same[0]
+        if len(same) > 1:
+            earlier = ", ".join(f"{a.day.day} {a.day:%b}" for a in same[1:4])
+            more = " ..." if len(same) > 4 else ""
+            label = f"{latest.label} (also {earlier}{more})"
+            latest = replace(latest, label=label)
+        merged.append(latest)
+    return merged
 
 
 def _falls(days: Mapping[date, DiaryDay], first: date) -> list[Alert]:
