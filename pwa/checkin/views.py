@@ -6,6 +6,7 @@ from ..learn.services import what_to_expect
 from ..models import User, new_uuid, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
+from ..reminders.doses import record_checkin_doses
 from . import bp
 from .forms import CheckInForm, WarningActionForm
 from .services import (
@@ -58,6 +59,8 @@ def new():
             now=utcnow(),
             uuid=record.id,
         )
+        if created:  # issue 11: the doses due today, asked on the form
+            record_checkin_doses(db_session(), current_user, request.form, utcnow())
         db.session.commit()
         if created:
             flash("Your check-in is saved.", "success")
