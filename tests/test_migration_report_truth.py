@@ -23,8 +23,8 @@ def test_existing_signs_move_to_their_checkins_day_and_orphans_are_repaired(tmp_
             )
             conn.execute(
                 text(
-                    "INSERT INTO checkins (id, uuid, user_id, date, created_at, updated_at, pain_avg,"
-                    " locations) VALUES (1, 'u1', 1, '2026-11-26', '2026-11-29 15:00:00',"
+                    "INSERT INTO checkins (id, uuid, user_id, date, created_at, updated_at,"
+                    " pain_avg, locations) VALUES (1, 'u1', 1, '2026-11-26', '2026-11-29 15:00:00',"
                     " '2026-11-29 15:00:00', 4, '[]')"
                 )
             )
