@@ -9,7 +9,7 @@ the offline outbox can send the same answer later.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from ..models import MedicineDose, Reminder, User, new_uuid
 from ..timezones import local_to_utc, utc_to_local
 from .medicines import NotScheduled, answer_dose, find_medicine_by_uuid
 from .schedules import occurrences_between
-from .scheduling import schedule_of
+from .scheduling import grace_for, schedule_of
 from .wording import clock_words
 
 RECENT_DAYS = 14
@@ -35,6 +35,7 @@ class DoseLine:
     due_local: datetime  # aware, the patient's wall clock
     status: str | None  # taken | skipped | None (not answered yet)
     answered_at: datetime | None  # aware local: when taken, or when answered
+    state: str = "later"  # later | due | missed (unanswered and past its reminder's grace)
 
     @property
     def due(self) -> str:
@@ -64,7 +65,9 @@ def todays_doses(session: Session, patient: User, now: datetime) -> list[DoseLin
             continue
         moments = occurrences_between(schedule, patient.zone, since, until, limit=10)
         answers = _answers(session, reminder, moments)
-        lines += [_line(patient, reminder, moment, answers.get(moment)) for moment in moments]
+        for moment in moments:
+            line = _line(patient, reminder, moment, answers.get(moment))
+            lines.append(replace(line, state=_state(reminder, moment, now)))
     return sorted(lines, key=lambda line: (line.occurrence, line.name))
 
 
@@ -80,6 +83,12 @@ def recent_doses(session: Session, patient: User, now: datetime) -> list[DoseLin
         .order_by(MedicineDose.occurrence_at.desc())
     ).all()
     return [_line(patient, reminder, dose.occurrence_at, dose) for dose, reminder in rows]
+
+
+def _state(reminder: Reminder, moment: datetime, now: datetime) -> str:
+    if moment > now:
+        return "later"
+    return "due" if now - moment <= grace_for(reminder) else "missed"
 
 
 def _medicines(session: Session, patient: User) -> list[Reminder]:
