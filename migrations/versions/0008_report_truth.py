@@ -7,7 +7,7 @@ kept and marked "entry deleted". Medicines get a client UUID and a version, dose
 UUID and when they were taken.
 
 Revision ID: 0008_report_truth
-Revises: 0002
+Revises: 0005_accounts
 """
 
 import uuid
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_report_truth"
-down_revision = "0002"
+down_revision = "0005_accounts"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ from .doses import todays_doses as todays_doses_of
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .services import (
     InvalidSubscription,
+    SubscriptionTaken,
     checkin_reminder,
     delete_subscription,
     delivery_for_token,
@@ -280,6 +281,8 @@ def push_subscribe():
         save_subscription(
             db_session(), current_user, request.get_json(silent=True), utcnow(), allow_any
         )
+    except SubscriptionTaken as error:
+        return _json_error(409, "subscription_taken", str(error))
     except InvalidSubscription as error:
         return _json_error(422, "invalid_subscription", str(error))
     db.session.commit()
