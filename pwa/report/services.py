@@ -615,6 +615,8 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
         bed_rest_first=_yes_count(d.bed_rest for d in first),
         bed_rest_last=_yes_count(d.bed_rest for d in recent),
         first_week=first_week,
+        best=None,  # set with the pain course (summary.py) in build_report
+        worse_than_best=False,
         **_first_and_last_answers(days),
     )
 
