@@ -13,14 +13,17 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from pwa.checkin.services import save_checkin
-from pwa.models import Appointment, MedicineDose, Reminder, utcnow
+from pwa.models import Appointment, MedicineDose, Reminder, WarningEvent, utcnow
 from pwa.reminders.schedules import occurrences_between
 from pwa.reminders.scheduling import schedule_of
+from pwa.report.services import build_report
 from pwa.timezones import local_to_utc
 
 from .conftest import make_patient
+from .test_report import make_diary
 
 SUMMARY_END = "End of summary."
 
@@ -56,10 +59,6 @@ def script_diary(db, patient, start: date, days: int, now: datetime) -> None:
 
 
 def patient_events(db, patient):
-    from sqlalchemy import select
-
-    from pwa.models import WarningEvent
-
     return db.session.scalars(select(WarningEvent).where(WarningEvent.user_id == patient.id))
 
 
@@ -196,3 +195,24 @@ def test_report_json_is_the_owners_only_and_checks_its_period(client, signed_in,
     assert client.get("/report.json?from=2026-11-05&to=2026-11-01").status_code == 400
     client.post("/logout")
     assert client.get("/report.json").status_code in (302, 401)
+
+
+@pytest.mark.parametrize(
+    ("last_week", "verdict"),
+    [
+        ([6] * 7, "Better than at the start, worse than in the week of 10 Nov"),
+        ([9] * 7, "Worse than at the start, worse than in the week of 10 Nov"),
+        ([3] * 7, "Meaningful improvement"),  # 1 point above the best week: no relapse wording
+    ],
+)
+def test_a_relapse_after_the_best_week_changes_the_verdict(db, last_week, verdict):
+    patient = make_patient()
+    start = date(2026, 11, 1)
+    make_diary(db, patient, start, [8] * 9 + [2] * 7 + last_week)
+
+    end = start + timedelta(days=22)
+    key = build_report(patient, start, end, now=datetime(2026, 11, 24, 17), session=db.session).key
+
+    assert key.trend_text.startswith(verdict)
+    assert (key.best.start, key.best.end) == (date(2026, 11, 10), date(2026, 11, 16))
+    assert key.worse_than_best == (last_week[0] >= 4)
