@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+INSTANCE = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -88,6 +88,12 @@ class Config:
     }
     # Push endpoints must be public https hosts; only tests with a loopback push service say so.
     PUSH_ALLOW_ANY_HOST = _env_bool("PUSH_ALLOW_ANY_HOST", False)
+
+    # Issue 13: /healthz calls a SQLite database full below this much free disk space; request
+    # bodies above MAX_CONTENT_LENGTH answer 413 (a check-in is a few kilobytes, and a sync
+    # batch of 200 fits).
+    STORAGE_MIN_FREE_BYTES = int(_env("STORAGE_MIN_FREE_BYTES", str(1024 * 1024)) or 0)
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 class TestConfig(Config):

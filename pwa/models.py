@@ -484,3 +484,15 @@ class ClientLimit(db.Model):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[datetime]
     hits: Mapped[int] = mapped_column(default=0)
+
+
+# Issue 13: reliability ------------------------------------------------------------------------
+
+
+class HealthProbe(db.Model):
+    """One row that /healthz rewrites: the proof that the database still takes a write."""
+
+    __tablename__ = "health_probes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    checked_at: Mapped[datetime]

@@ -8,12 +8,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import select
 
 from pwa import create_app
 from pwa.auth.limits import Throttled, hit
-from pwa.auth.passwords import password_problem
+from pwa.auth.passwords import dummy_hash, password_problem
 from pwa.auth.services import ThrottlePolicy, authenticate
 from pwa.extensions import db as _db
 from pwa.models import ClientLimit, LoginThrottle, utcnow
@@ -32,6 +32,7 @@ def test_an_unknown_address_costs_the_same_argon2_work_as_a_real_one(tmp_path):
     with app.app_context():
         _db.create_all()
         patient = make_patient(email="anna@example.com")
+        patient_hash = patient.password_hash
         known, unknown = [], []
         for round_ in range(9):
             for email, times in ((patient.email, known), (f"nobody{round_}@example.com", unknown)):
@@ -46,7 +47,11 @@ def test_an_unknown_address_costs_the_same_argon2_work_as_a_real_one(tmp_path):
     known_median, unknown_median = statistics.median(known), statistics.median(unknown)
     print(f"sign-in medians: real address {known_median * 1000:.1f} ms, "
           f"unknown address {unknown_median * 1000:.1f} ms")  # fmt: skip
-    assert 0.7 < unknown_median / known_median < 1.4
+    # The same argon2 settings behind both answers, read from the hashes themselves...
+    assert extract_parameters(dummy_hash()) == extract_parameters(patient_hash)
+    # ...and the same time. The fastest of the interleaved rounds is what the work costs: a
+    # median on a shared 2-core machine also measures whatever else ran (other test workers).
+    assert 0.7 < min(unknown) / min(known) < 1.4, (known, unknown)
 
 
 def test_fifty_parallel_guesses_get_only_the_free_attempts_and_no_errors(tmp_path):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_accounts"
-down_revision = "0003_delivery_leases"
+down_revision = "0004_reliability"
 branch_labels = None
 depends_on = None
 

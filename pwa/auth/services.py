@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import User
@@ -55,6 +56,7 @@ def create_user(
     timezone: str,
     emergency_number: str = "911",
 ) -> User:
+    """A new account; EmailTaken when the address has one, also when two sign-ups race."""
     email = normalize_email(email)
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
@@ -65,8 +67,11 @@ def create_user(
         timezone=timezone,
         emergency_number=emergency_number,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique address decides between two at once
+            session.add(user)
+    except IntegrityError:
+        raise EmailTaken(email) from None
     return user
 
 

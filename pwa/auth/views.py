@@ -40,8 +40,12 @@ def unauthorized():
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after sign-in, never another host."""
-    if not target:
+    """Only same-site paths are followed after sign-in, never another host.
+
+    A backslash or a control character (a line break would split the Location header;
+    browsers read "/\\host" as "//host") means it is not a plain path: not followed.
+    """
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -3,8 +3,6 @@ subscriptions and the calendar files. Thin: form, service, flash, redirect."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Response,
     abort,
@@ -21,6 +19,7 @@ from flask_login import current_user, login_required
 from ..extensions import csrf, db, db_session
 from ..models import utcnow
 from ..records.types import canonical_uuid
+from ..validators import utc_moment
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
 from .channels import application_server_key, load_or_create_vapid, vapid_key_path
@@ -168,7 +167,7 @@ def medicine_dose(reminder_id: int):
     """ "Taken" (or "Not taken") from the home screen."""
     reminder = find_dose_reminder(db_session(), current_user, reminder_id) or abort(404)
     form = DoseForm()
-    occurrence = _parse_moment(form.occurrence.data)
+    occurrence = utc_moment(form.occurrence.data)
     if (
         not form.validate_on_submit()
         or occurrence is None
@@ -182,13 +181,6 @@ def medicine_dose(reminder_id: int):
     taken = form.status.data == "taken"
     flash(f"{reminder.name}: {'marked as taken' if taken else 'marked as not taken'}.", "success")
     return redirect(url_for("main.index"))
-
-
-def _parse_moment(text: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 # --- Links in notifications and e-mails (a signed token instead of a session) -------------------
