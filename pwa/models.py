@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -216,12 +217,26 @@ class WarningEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)  # when it was entered (UTC)
     # Issue 11: the diary day the sign belongs to (its check-in's date, the patient's local day),
     # and when its check-in was deleted (kept only when the patient had already acted on it).
-    day: Mapped[date] = mapped_column(index=True)
+    day: Mapped[date] = mapped_column(index=True, default=lambda ctx: _diary_day_of_event(ctx))
     entry_deleted_at: Mapped[datetime | None]
     action: Mapped[str | None] = mapped_column(String(20))  # see WARNING_ACTIONS
     action_at: Mapped[datetime | None]
 
     checkin: Mapped[CheckIn | None] = relationship(back_populates="warning_events")
+
+
+def _diary_day_of_event(context: Any) -> date:
+    """Issue 11: a warning event saved without its day takes its check-in's date (the insert
+    runs after the check-in's); one with no check-in, the UTC date it was entered."""
+    params = context.get_current_parameters()
+    checkin_id = params.get("checkin_id")
+    if checkin_id is not None:
+        found = context.connection.execute(
+            select(CheckIn.date).where(CheckIn.id == checkin_id)
+        ).scalar()
+        if found is not None:
+            return found
+    return (params.get("occurred_at") or utcnow()).date()
 
 
 WARNING_ACTIONS = {

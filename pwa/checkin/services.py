@@ -125,8 +125,11 @@ def wanted_signs(signs: list[str], average: float | None, pain: int) -> list[str
     return wanted
 
 
-def new_warning_event(patient: User, code: str, now: datetime, day: date) -> WarningEvent:
-    """A sign on its diary `day` (the check-in's date), entered at `now` (naive UTC)."""
+def new_warning_event(
+    patient: User, code: str, now: datetime, day: date | None = None
+) -> WarningEvent:
+    """A sign on its diary `day` (the check-in's date), entered at `now` (naive UTC). Without
+    `day`, the insert takes its check-in's date (models._diary_day_of_event)."""
     sign = ALL_SIGNS[code]
     return WarningEvent(
         user_id=patient.id,

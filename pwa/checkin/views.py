@@ -9,6 +9,7 @@ from ..records.forms import RecordForm, form_data
 from ..reminders.doses import record_checkin_doses
 from . import bp
 from .forms import CheckInForm, WarningActionForm
+from .history import FILTERS, build_history
 from .services import (
     delete_checkin,
     find_checkin,
@@ -19,7 +20,6 @@ from .services import (
     update_checkin,
 )
 from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
-from .trend import history_page, trend_svg
 
 
 def own_checkin_or_404(uuid: str):
@@ -61,9 +61,7 @@ def new():
         )
         if created:  # issue 11: the doses due today, asked on the form
             record_checkin_doses(db_session(), current_user, request.form, utcnow())
-        db.session.commit()
-        if created:
-            flash("Your check-in is saved.", "success")
+        db.session.commit()  # the result page's heading says it is saved: no flash as well
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
     return render_form(form, current_user, editing=False)
 
@@ -117,7 +115,6 @@ def edit(uuid: str):
             now=utcnow(),
         )
         db.session.commit()
-        flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
     return render_form(form, current_user, editing=True, checkin=checkin)
 
@@ -137,6 +134,11 @@ def delete(uuid: str):
 @bp.get("/history")
 @login_required
 def history():
-    checkins = list_checkins(db_session(), current_user)
-    page = history_page(checkins, request.args.get("page", 1, type=int))
-    return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))
+    history = build_history(
+        list_checkins(db_session(), current_user),
+        current_user,
+        utcnow(),
+        show=request.args.get("show", "all"),
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("checkin/history.html", history=history, filters=FILTERS)
