@@ -1,5 +1,6 @@
 """Migration 0008 repairs warning signs saved before they carried their diary day."""
 
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -7,6 +8,8 @@ from pwa import create_app
 from pwa.extensions import db
 
 from .conftest import config_for
+
+pytestmark = pytest.mark.database
 
 
 def test_existing_signs_move_to_their_checkins_day_and_orphans_are_repaired(tmp_path):
@@ -37,15 +40,15 @@ def test_existing_signs_move_to_their_checkins_day_and_orphans_are_repaired(tmp_
                     text(
                         "INSERT INTO warning_events (id, user_id, checkin_id, sign, tier,"
                         " computed, occurred_at, action) VALUES (:id, 1, :checkin, 'fever',"
-                        " 'urgent', 0, :at, :action)"
+                        " 'urgent', :no, :at, :action)"
                     ),
-                    {"id": row, "checkin": checkin, "at": at, "action": action},
+                    {"id": row, "checkin": checkin, "at": at, "action": action, "no": False},
                 )
             conn.execute(text(
                 "INSERT INTO reminders (id, user_id, kind, enabled, frequency, times, weekdays,"
-                " created_at, updated_at) VALUES (1, 1, 'medicine', 1, 'daily', '[\"08:00\"]',"
+                " created_at, updated_at) VALUES (1, 1, 'medicine', :yes, 'daily', '[\"08:00\"]',"
                 " '[]', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
-            ))  # fmt: skip
+            ), {"yes": True})  # fmt: skip
 
         upgrade()
 
