@@ -219,6 +219,7 @@ def _make_patient(email: str, days: int):
                     sign="pain_uncontrolled",
                     tier="urgent",
                     occurred_at=local_to_utc(day, clock(9), patient.timezone),
+                    day=day,
                     action="called_doctor",
                 )
             )

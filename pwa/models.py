@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -213,11 +214,29 @@ class WarningEvent(db.Model):
     sign: Mapped[str] = mapped_column(String(40))  # a key of pwa.checkin.signs.SIGNS
     tier: Mapped[str] = mapped_column(String(12))  # emergency | urgent | routine
     computed: Mapped[bool] = mapped_column(default=False)  # raised by the app, not ticked
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)  # when it was entered (UTC)
+    # Issue 11: the diary day the sign belongs to (its check-in's date, the patient's local day),
+    # and when its check-in was deleted (kept only when the patient had already acted on it).
+    day: Mapped[date] = mapped_column(index=True, default=lambda ctx: _diary_day_of_event(ctx))
+    entry_deleted_at: Mapped[datetime | None]
     action: Mapped[str | None] = mapped_column(String(20))  # see WARNING_ACTIONS
     action_at: Mapped[datetime | None]
 
     checkin: Mapped[CheckIn | None] = relationship(back_populates="warning_events")
+
+
+def _diary_day_of_event(context: Any) -> date:
+    """Issue 11: a warning event saved without its day takes its check-in's date (the insert
+    runs after the check-in's); one with no check-in, the UTC date it was entered."""
+    params = context.get_current_parameters()
+    checkin_id = params.get("checkin_id")
+    if checkin_id is not None:
+        found = context.connection.execute(
+            select(CheckIn.date).where(CheckIn.id == checkin_id)
+        ).scalar()
+        if found is not None:
+            return found
+    return (params.get("occurred_at") or utcnow()).date()
 
 
 WARNING_ACTIONS = {
@@ -327,9 +346,13 @@ class Reminder(db.Model):
     """
 
     __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("user_id", "uuid", name="uq_reminders_user_id_uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Issue 11: a medicine's client UUID and edit version for /api/v1/medicines.
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid)
+    version: Mapped[int] = mapped_column(default=1)
     kind: Mapped[str] = mapped_column(String(12))  # see REMINDER_KINDS
     enabled: Mapped[bool] = mapped_column(default=True)
     appointment_id: Mapped[int | None] = mapped_column(
@@ -392,6 +415,7 @@ class MedicineDose(db.Model):
         UniqueConstraint(
             "reminder_id", "occurrence_at", name="uq_medicine_doses_reminder_id_occurrence_at"
         ),
+        UniqueConstraint("user_id", "uuid", name="uq_medicine_doses_user_id_uuid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -401,6 +425,9 @@ class MedicineDose(db.Model):
     status: Mapped[str] = mapped_column(String(8))  # taken | skipped
     source: Mapped[str] = mapped_column(String(8))  # app | push | email
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Issue 11: the client UUID of POST /api/v1/doses, and when it was taken (UTC).
+    uuid: Mapped[str | None] = mapped_column(String(36))
+    taken_at: Mapped[datetime | None]
 
     reminder: Mapped[Reminder] = relationship()
 

@@ -82,12 +82,13 @@ def test_todays_doses_are_listed_with_what_was_answered(app, db):
     )
     db.session.commit()
     doses = home_summary(db.session, patient, NOW).doses_today
-    assert [(d.time, d.name, d.dose, d.status) for d in doses] == [
+    assert [(d.time_words, d.name, d.dose, d.status or d.state) for d in doses] == [
         ("8:00 am", "Alendronate", "70 mg", "taken"),
         ("8:00 pm", "Alendronate", "70 mg", "later"),
     ]
     evening = local_to_utc(TODAY, time(21), patient.timezone)
-    assert [d.status for d in home_summary(db.session, patient, evening).doses_today] == [
+    evening_doses = home_summary(db.session, patient, evening).doses_today
+    assert [d.status or d.state for d in evening_doses] == [
         "taken",
         "due",
     ]

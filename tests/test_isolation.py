@@ -21,6 +21,7 @@ RECORD_OF = {
     "api./api/v1/entries": "checkin",
     "appointments": "appointment",
     "api./api/v1/appointments": "appointment",
+    "api./api/v1/medicines": "medicine_uuid",  # issue 11
     "reminders": "medicine",  # also its token links, which answer 404 to a wrong token
     "auth": "device",  # signing out one of the patient's devices (issue 14)
     "sharing": "share_link",  # issue 16; its public /s/<token> links answer 404 to a wrong token
@@ -67,9 +68,9 @@ def alice_and_bob(app, client, db):
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
-            "medicine": str(medicine.id), "device": str(device.id),
-            "share_link": str(share_link.id), "caregiver_row": str(caregiver_row.id),
-            "care_patient": str(alice.id)}  # fmt: skip
+            "medicine": str(medicine.id), "medicine_uuid": medicine.uuid,
+            "device": str(device.id), "share_link": str(share_link.id),
+            "caregiver_row": str(caregiver_row.id), "care_patient": str(alice.id)}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(
@@ -90,11 +91,21 @@ def test_every_route_with_a_record_id_answers_404_to_another_patient(
     assert len(checked) >= 10
     assert db.session.scalar(select(CheckIn.notes)) == SECRET  # untouched
     assert db.session.scalar(select(Appointment.cancelled_at)) is None
+    assert db.session.scalar(select(Reminder.deleted_at)) is None
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/history", "/appointments", "/api/v1/entries", "/api/v1/appointments", "/report"],
+    [
+        "/",
+        "/history",
+        "/appointments",
+        "/api/v1/entries",
+        "/api/v1/appointments",
+        "/report",
+        "/api/v1/medicines",
+        "/report.json",
+    ],  # fmt: skip
 )
 def test_lists_and_summaries_never_show_another_patients_records(client, alice_and_bob, path):
     response = client.get(path)

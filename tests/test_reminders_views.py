@@ -230,7 +230,8 @@ def test_home_shows_a_due_medicine_with_taken_and_a_missed_one_and_taken_is_reco
     (dose,) = _db.session.scalars(select(MedicineDose)).all()
     assert (dose.reminder_id, dose.status, dose.source) == (calcium.id, "taken", "app")
     page = client.get("/").get_data(as_text=True)
-    assert "Calcium" not in page.split("Reminders</h2>")[1].split("</section>")[0]
+    calcium_card = page.split("<h3>Calcium")[1].split("</li>")[0]  # issue 11: today's doses
+    assert "<strong>Taken</strong>" in calcium_card and 'value="taken"' not in calcium_card
 
 
 def test_a_dose_for_a_time_that_is_not_scheduled_is_refused(client, signed_in):

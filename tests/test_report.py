@@ -239,12 +239,14 @@ def test_events_use_the_patients_local_days_across_a_daylight_saving_change(db):
         ("2026-03-15T04:00", "calf"),  # 15 Mar, midnight EDT: after the period
     ]
     for at, sign in events:
+        occurred = datetime.fromisoformat(at)
         db.session.add(
             WarningEvent(
                 user_id=patient.id,
                 sign=sign,
                 tier="urgent",
-                occurred_at=datetime.fromisoformat(at),
+                occurred_at=occurred,
+                day=patient.today(occurred),
                 action="called_doctor",
             )
         )
@@ -304,7 +306,11 @@ def test_charts_state_the_scale_and_mark_procedure_visits_falls_and_warnings(db)
     )
     db.session.add(
         WarningEvent(
-            user_id=patient.id, sign="fever", tier="urgent", occurred_at=NOW - timedelta(days=15)
+            user_id=patient.id,
+            sign="fever",
+            tier="urgent",
+            occurred_at=NOW - timedelta(days=15),
+            day=patient.today(NOW - timedelta(days=15)),
         )
     )
     db.session.commit()
@@ -448,6 +454,7 @@ def test_event_times_are_shown_in_the_patients_zone(client, signed_in, db):
             sign="fever",
             tier="urgent",
             occurred_at=at,
+            day=today,
             action="called_doctor",
         )
     )

@@ -102,7 +102,7 @@ def save_checkin(
     average = seven_day_average(session, patient, values["date"])
     checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
     checkin.warning_events = [
-        new_warning_event(patient, code, now)
+        new_warning_event(patient, code, now, values["date"])
         for code in wanted_signs(signs, average, values["pain_avg"])
     ]
     session.add(checkin)
@@ -125,7 +125,11 @@ def wanted_signs(signs: list[str], average: float | None, pain: int) -> list[str
     return wanted
 
 
-def new_warning_event(patient: User, code: str, now: datetime) -> WarningEvent:
+def new_warning_event(
+    patient: User, code: str, now: datetime, day: date | None = None
+) -> WarningEvent:
+    """A sign on its diary `day` (the check-in's date), entered at `now` (naive UTC). Without
+    `day`, the insert takes its check-in's date (models._diary_day_of_event)."""
     sign = ALL_SIGNS[code]
     return WarningEvent(
         user_id=patient.id,
@@ -133,6 +137,7 @@ def new_warning_event(patient: User, code: str, now: datetime) -> WarningEvent:
         tier=sign.tier,
         computed=code in COMPUTED,
         occurred_at=now,
+        day=day,
     )
 
 
@@ -153,8 +158,15 @@ def update_checkin(
     return checkin
 
 
-def delete_checkin(session: Session, checkin: CheckIn) -> None:
-    """Deletes the check-in; its warning events stay as dated events, detached from it."""
+def delete_checkin(session: Session, checkin: CheckIn, *, now: datetime) -> None:
+    """Deletes the check-in and its warning signs. A sign the patient already acted on
+    ("called my doctor") is history: it stays on its day, marked "entry deleted", and leaves
+    the report's alerts."""
+    for event in list(checkin.warning_events):
+        if event.action is None:
+            session.delete(event)
+        else:
+            event.entry_deleted_at = now
     session.delete(checkin)
 
 
@@ -175,9 +187,11 @@ def _sync_warning_events(
         if event.sign not in wanted and event.action is None:
             checkin.warning_events.remove(event)
             session.delete(event)
+        else:
+            event.day = checkin.date  # a moved check-in takes its signs to the new day
     present = {event.sign for event in checkin.warning_events}
     for code in wanted - present:
-        checkin.warning_events.append(new_warning_event(patient, code, now))
+        checkin.warning_events.append(new_warning_event(patient, code, now, checkin.date))
     session.flush()
 
 

@@ -7,6 +7,7 @@ from ..learn.services import what_to_expect
 from ..models import User, new_uuid, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
+from ..reminders.doses import record_checkin_doses
 from . import bp
 from .forms import CheckInForm, WarningActionForm
 from .history import FILTERS, build_history
@@ -51,7 +52,7 @@ def new():
         form.date.data = current_user.today()
     if form.validate_on_submit():
         record = form.record
-        checkin, _created = save_checkin(
+        checkin, created = save_checkin(
             db_session(),
             current_user,
             record.column_values(),
@@ -59,6 +60,8 @@ def new():
             now=utcnow(),
             uuid=record.id,
         )
+        if created:  # issue 11: the doses due today, asked on the form
+            record_checkin_doses(db_session(), current_user, request.form, utcnow())
         db.session.commit()  # the result page's heading says it is saved: no flash as well
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
     return render_form(form, current_user, editing=False)
@@ -123,7 +126,7 @@ def delete(uuid: str):
     checkin = own_checkin_or_404(uuid)
     if request.method == "POST":
         detail = f"Check-in of {checkin.date.isoformat()}, pain {checkin.pain_avg}"
-        delete_checkin(db_session(), checkin)
+        delete_checkin(db_session(), checkin, now=utcnow())
         record_access(db_session(), current_user, "record_deleted", detail, utcnow())  # issue 16
         db.session.commit()
         flash("The check-in is deleted.", "success")

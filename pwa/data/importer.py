@@ -224,6 +224,9 @@ def _reminders(
             if checkin_reminder is not None:
                 checkin_reminder.enabled = values.get("enabled", True)
                 checkin_reminder.times = values.get("times") or checkin_reminder.times
+                uuid = values.get("uuid")
+                if uuid and all(r.uuid != uuid for r in mine if r is not checkin_reminder):
+                    checkin_reminder.uuid = uuid  # the same record on both sides of a round trip
             continue
         if values.get("kind") != "medicine":
             continue

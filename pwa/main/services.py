@@ -7,16 +7,15 @@ the reminders that are due, today's medicine doses and the next appointment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment
-from ..models import Appointment, CheckIn, MedicineDose, Profile, Reminder, User
-from ..reminders.schedules import occurrences_between, to_local
-from ..reminders.services import HomeItem, clock_words, home_items, schedule_of
-from ..timezones import local_to_utc
+from ..models import Appointment, CheckIn, Profile, User
+from ..reminders.doses import DoseLine, todays_doses
+from ..reminders.services import HomeItem, home_items
 
 PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
 
@@ -51,15 +50,6 @@ class Milestone:
 
 
 @dataclass(frozen=True)
-class TodaysDose:
-    at: datetime  # UTC, the scheduled moment
-    time: str  # "8:00 am"
-    name: str
-    dose: str | None
-    status: str  # taken | skipped | due | later
-
-
-@dataclass(frozen=True)
 class HomeSummary:
     first_name: str | None
     today: date
@@ -67,7 +57,7 @@ class HomeSummary:
     recovery: RecoveryDay | None
     next_milestone: Milestone | None
     next_appointment: Appointment | None
-    doses_today: list[TodaysDose]
+    doses_today: list[DoseLine]  # with Taken / Not taken (pwa/reminders/doses.py)
     reminders: list[HomeItem]
 
 
@@ -80,7 +70,7 @@ def home_summary(session: Session, patient: User, now: datetime) -> HomeSummary:
         recovery=recovery_day(patient.profile, today),
         next_milestone=next_milestone(patient.profile, today),
         next_appointment=next_appointment(session, patient, now),
-        doses_today=doses_today(session, patient, now),
+        doses_today=todays_doses(session, patient, now),
         reminders=home_items(session, patient, now),
     )
 
@@ -129,47 +119,3 @@ def next_milestone(profile: Profile | None, today: date) -> Milestone | None:
         if start + timedelta(days=last) >= today:
             return Milestone(start + timedelta(days=first), f"{text} {name}")
     return None
-
-
-def doses_today(session: Session, patient: User, now: datetime) -> list[TodaysDose]:
-    """Every medicine dose scheduled for the patient's today, and whether it was answered.
-
-    Read-only here: the schedules are the reminders' (pwa/reminders), the answers the doses
-    the patient recorded from a reminder.
-    """
-    today = patient.today(now)
-    zone = patient.zone
-    day_start = local_to_utc(today, time(0), patient.timezone) - timedelta(microseconds=1)
-    day_end = local_to_utc(today + timedelta(days=1), time(0), patient.timezone)
-    medicines = session.scalars(
-        select(Reminder).where(
-            Reminder.user_id == patient.id,
-            Reminder.kind == "medicine",
-            Reminder.enabled.is_(True),
-            Reminder.deleted_at.is_(None),
-        )
-    )
-    answers = {
-        (dose.reminder_id, dose.occurrence_at): dose.status
-        for dose in session.scalars(
-            select(MedicineDose).where(
-                MedicineDose.user_id == patient.id,
-                MedicineDose.occurrence_at > day_start,
-                MedicineDose.occurrence_at < day_end,
-            )
-        )
-    }
-    doses = []
-    for medicine in medicines:
-        schedule = schedule_of(medicine)
-        if schedule is None:
-            continue
-        for at in occurrences_between(schedule, zone, day_start, day_end - timedelta(seconds=1)):
-            status = answers.get((medicine.id, at)) or ("due" if at <= now else "later")
-            local = to_local(at, zone).time()
-            doses.append(
-                TodaysDose(
-                    at, clock_words(local), medicine.name or "Medicine", medicine.dose, status
-                )
-            )
-    return sorted(doses, key=lambda dose: (dose.at, dose.name))

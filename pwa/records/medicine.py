@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..models import MEDICINE_FREQUENCIES
+from .schemas import all_required
 from .types import (
     Clock,
     Day,
@@ -157,3 +158,29 @@ class DoseRecord(Record):
         if self.taken_at is not None and self.status != "taken":
             self.taken_at = None
         return self
+
+
+class MedicineInput(MedicineRecord):
+    """POST /api/v1/medicines: a medicine with the client's UUID."""
+
+    id: Annotated[str, Uuid()] | None = Field(None, description="The client's UUID.")
+
+
+class MedicineUpdate(MedicineRecord):
+    """PUT /api/v1/medicines/<id>: the whole medicine at the version the client last saw."""
+
+    version: Annotated[
+        int,
+        Whole(
+            1, 2**31 - 1, message="The version must be a whole number, 1 or more.", from_text=False
+        ),
+        Required("Please send the version you last saw."),
+    ] = Field(description="The version the client last saw; a stale one answers 409.")
+
+
+class Medicine(MedicineRecord):
+    """A medicine as the API answers it."""
+
+    id: str = Field(description="The client's UUID.")
+    version: int
+    model_config = ConfigDict(json_schema_extra=all_required)

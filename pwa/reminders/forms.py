@@ -118,6 +118,7 @@ class ConfirmForm(FlaskForm):
 
 
 class DoseForm(FlaskForm):
+    id = HiddenField()  # the client's UUID, so the outbox's copy of the answer is not a second
     occurrence = HiddenField()
     status = HiddenField()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,10 +16,12 @@ from ..models import (
     User,
 )
 from ..records.medicine import WEEKDAY_NAMES, MedicineRecord
+from ..records.types import canonical_uuid
+from ..timezones import local_to_utc, utc_to_local
 from .schedules import (
     parse_clock,
 )
-from .scheduling import reschedule
+from .scheduling import is_scheduled_occurrence, reschedule
 from .wording import clock_words
 
 MEDICINE_FIELDS = tuple(MedicineRecord.model_fields)
@@ -125,6 +127,7 @@ def record_dose(
     status: str,
     source: str,
     now: datetime,
+    taken_at: datetime | None = None,
 ) -> MedicineDose:
     """Records a scheduled dose as taken or skipped; the same dose twice keeps one row.
 
@@ -150,6 +153,7 @@ def record_dose(
             if dose is None:
                 raise
     dose.status, dose.source, dose.recorded_at = status, source, now
+    dose.taken_at = (taken_at or now) if status == "taken" else None
     return dose
 
 
@@ -176,3 +180,139 @@ def find_dose_reminder(session: Session, patient: User, reminder_id: int) -> Rem
             Reminder.id == reminder_id, Reminder.user_id == patient.id, Reminder.kind == "medicine"
         )
     )
+
+
+# --- The JSON API's medicines (client UUIDs, versions) and doses ------------------------------
+
+
+class StaleMedicine(Exception):
+    """The medicine changed (on another device) since the version the client had."""
+
+    def __init__(self, current: Reminder) -> None:
+        super().__init__(f"medicine {current.uuid} is at version {current.version}")
+        self.current = current
+
+
+def find_medicine_by_uuid(
+    session: Session, patient: User, uuid: str, *, removed: bool = False
+) -> Reminder | None:
+    """The patient's own medicine with this client id (removed ones too when `removed`)."""
+    key = canonical_uuid(uuid)
+    if key is None:
+        return None
+    query = select(Reminder).where(
+        Reminder.user_id == patient.id, Reminder.kind == "medicine", Reminder.uuid == key
+    )
+    if not removed:
+        query = query.where(Reminder.deleted_at.is_(None))
+    return session.scalar(query)
+
+
+def medicine_json(reminder: Reminder) -> dict:
+    values = {name: getattr(reminder, name) for name in MEDICINE_FIELDS}
+    values["start_date"] = reminder.start_date.isoformat() if reminder.start_date else None
+    values["end_date"] = reminder.end_date.isoformat() if reminder.end_date else None
+    return {"id": reminder.uuid, "version": reminder.version, **values}
+
+
+def create_medicine(
+    session: Session,
+    patient: User,
+    uuid: str,
+    values: dict,
+    settings: ReminderSettings,
+    now: datetime,
+) -> tuple[Reminder, bool]:
+    """Adds the medicine unless this patient already has one with `uuid`; (medicine, created).
+
+    A concurrent request that committed the same UUID first wins: its row is returned.
+    """
+    existing = find_medicine_by_uuid(session, patient, uuid, removed=True)
+    if existing is not None:
+        return existing, False
+    reminder = Reminder(user_id=patient.id, kind="medicine", uuid=uuid, version=1)
+    session.add(reminder)
+    save_medicine(session, patient, reminder, values, settings, now)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = find_medicine_by_uuid(session, patient, uuid, removed=True)
+        if existing is None:
+            raise
+        return existing, False
+    return reminder, True
+
+
+def update_medicine(
+    session: Session,
+    patient: User,
+    reminder: Reminder,
+    values: dict,
+    version: int,
+    settings: ReminderSettings,
+    now: datetime,
+) -> Reminder:
+    """Saves the changes at `version`; raises StaleMedicine when it is not the stored one.
+
+    The version check is part of the UPDATE, so it also holds between two workers.
+    """
+    if reminder.version != version:
+        raise StaleMedicine(reminder)
+    result = session.execute(
+        update(Reminder)
+        .where(Reminder.id == reminder.id, Reminder.version == version)
+        .values(version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        session.refresh(reminder)
+        raise StaleMedicine(reminder)
+    reminder.version = version + 1
+    return save_medicine(session, patient, reminder, values, settings, now)
+
+
+class NotScheduled(ValueError):
+    """A dose's `due` that is not an occurrence of its medicine's schedule."""
+
+
+def answer_dose(
+    session: Session,
+    patient: User,
+    reminder: Reminder,
+    uuid: str,
+    due: datetime,
+    status: str,
+    taken_at: datetime | None,
+    now: datetime,
+) -> MedicineDose:
+    """Records a dose answered in the app (local `due` and `taken_at`, naive wall-clock).
+
+    The same scheduled dose answered twice keeps one row (the later answer counts); the first
+    client UUID stays its id.
+    """
+    occurrence = local_to_utc(due.date(), due.time(), patient.timezone)
+    if not is_scheduled_occurrence(reminder, patient.zone, occurrence):
+        raise NotScheduled(due)
+    taken = local_to_utc(taken_at.date(), taken_at.time(), patient.timezone) if taken_at else None
+    dose = record_dose(session, reminder, occurrence, status, "app", now, taken_at=taken)
+    dose.uuid = dose.uuid or uuid
+    return dose
+
+
+def find_dose(session: Session, patient: User, uuid: str) -> MedicineDose | None:
+    return session.scalar(
+        select(MedicineDose).where(MedicineDose.user_id == patient.id, MedicineDose.uuid == uuid)
+    )
+
+
+def dose_json(dose: MedicineDose, patient: User) -> dict:
+    due = utc_to_local(dose.occurrence_at, patient.timezone)
+    taken = utc_to_local(dose.taken_at, patient.timezone) if dose.taken_at else None
+    return {
+        "id": dose.uuid,
+        "medicine_id": dose.reminder.uuid,
+        "due": f"{due:%Y-%m-%dT%H:%M}",
+        "status": dose.status,
+        "taken_at": f"{taken:%Y-%m-%dT%H:%M}" if taken else None,
+    }

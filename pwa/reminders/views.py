@@ -19,10 +19,13 @@ from flask_login import current_user, login_required
 from ..deployment import vapid_key
 from ..extensions import csrf, db, db_session
 from ..models import Reminder, ReminderSettings, utcnow
+from ..records.types import canonical_uuid
 from ..validators import utc_moment
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
 from .channels import application_server_key
+from .doses import recent_doses
+from .doses import todays_doses as todays_doses_of
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .schedules import quiet_clashes
 from .services import (
@@ -55,6 +58,20 @@ from .services import (
 
 
 @bp.app_template_global()
+def todays_doses() -> list:
+    """Today's due doses with their answers (templates/_partials/home_doses.html)."""
+    if not current_user.is_authenticated:
+        return []
+    return todays_doses_of(db_session(), current_user, utcnow())
+
+
+@bp.app_template_test("in_today_doses")
+def in_today_doses(item, dose_times: list) -> bool:
+    """A home reminder for a dose that today's medicines list already shows."""
+    return item.kind == "medicine" and item.at in dose_times
+
+
+@bp.app_template_global()
 def describe_medicine(reminder) -> str:
     return describe_schedule(reminder)
 
@@ -80,6 +97,7 @@ def index():
         form=form,
         settings=settings,
         medicines=medicines(db_session(), current_user),
+        recent_doses=recent_doses(db_session(), current_user, now),
         has_push=has_push(db_session(), current_user),
         feed_url=_feed_url(settings.calendar_token),
         link_form=ConfirmForm(),
@@ -187,7 +205,8 @@ def medicine_dose(reminder_id: int):
     ):
         flash("That reminder could not be found. Please try again.", "error")
         return redirect(url_for("main.index"))
-    record_dose(db_session(), reminder, occurrence, form.status.data, "app", utcnow())
+    dose = record_dose(db_session(), reminder, occurrence, form.status.data, "app", utcnow())
+    dose.uuid = dose.uuid or canonical_uuid(form.id.data)  # the same answer sent offline later
     db.session.commit()
     taken = form.status.data == "taken"
     flash(f"{reminder.name}: {'marked as taken' if taken else 'marked as not taken'}.", "success")

@@ -129,3 +129,47 @@ def fall(entry) -> str:
     if not entry.fell:
         return "no"
     return {True: "Fall, injured", False: "Fall, not injured"}.get(entry.fall_injured, "Fall")
+
+
+# Page 1 prints from report.json's data (pwa/report/data.py): ISO dates and rounded numbers.
+
+
+def iso_day(value: str | None) -> str:
+    """'5 Nov 2026' for report.json's '2026-11-05'."""
+    return day(date.fromisoformat(value)) if value else ""
+
+
+def short_day(value: str | None) -> str:
+    """'5 Nov' for report.json's '2026-11-05'."""
+    return f"{date.fromisoformat(value).day} {date.fromisoformat(value):%b}" if value else ""
+
+
+def iso_when(value: str | None) -> str:
+    return when(datetime.fromisoformat(value)) if value else ""
+
+
+def points(value: float | None) -> str:
+    """A rounded figure as printed: '4.0'; '-' when there is none."""
+    return "-" if value is None else f"{value:.1f}"
+
+
+def signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1f}"
+
+
+TIER_WORDS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Next visit"}
+NOT_ASKED_ACTION = ("fall", "new_location", "medicine_late")  # not warning signs: no "what I did"
+
+
+def tier_word(tier: str) -> str:
+    return TIER_WORDS.get(tier, tier)
+
+
+def asked_signs() -> str:
+    """Which red flags the check-in asks about, for "None reported"."""
+    from ..checkin.signs import SIGNS, signs_by_tier
+
+    grouped = signs_by_tier(SIGNS)
+    return ", ".join(
+        f"{len(signs)} {tier_word(tier).lower()}" for tier, signs in grouped.items()
+    ) + (" warning signs")

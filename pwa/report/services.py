@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -21,6 +21,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..appointments.services import list_appointments
 from ..appointments.services import next_appointment as find_next_appointment
 from ..checkin.services import ROLLING_DAYS, rolling_mean
 from ..checkin.services import latest_per_day as latest_checkin_per_day
@@ -41,6 +42,16 @@ from ..models import (
 )
 from ..records.checkin import CheckInRecord
 from ..timezones import local_to_utc, utc_to_local
+from .adherence import Adherence, medicine_adherence
+from .summary import (
+    MAX_ALERTS,
+    Alert,
+    PainCourse,
+    Week7,
+    alerts,
+    pain_course,
+    worse_than_best,
+)
 
 MAX_DAYS = 731  # two years: longer periods are refused with a clear message
 PRESETS = {
@@ -251,12 +262,20 @@ class KeyNumbers:
     walking_then: Dated | None
     walking_now: Dated | None
     weekly_change: Dated | None
+    best: Week7 | None = None  # the lowest 7-day mean of the period, with its dates
+    worse_than_best: bool = False  # last 7 days 2 or more points above the best 7 days
 
     @property
     def trend_text(self) -> str:
-        """The one-line verdict next to the numbers: a trend label, never a diagnosis."""
+        """The one-line verdict next to the numbers: a trend label, never a diagnosis.
+
+        It never says only "improvement" when pain has climbed back 2 or more points above
+        the best week (CLINICAL.md section 5): a start-versus-now label alone hides a relapse.
+        """
         if self.change_points is None:
             return self.no_comparison_reason or ""
+        if self.worse_than_best and self.best is not None:
+            return self.relapse_text
         if self.meaningful:
             return "Meaningful improvement (at least 2 points and at least 30% lower)"
         if self.change_points > 0:
@@ -264,6 +283,21 @@ class KeyNumbers:
         if self.change_points == 0:
             return "No change from the start"
         return "Not yet a meaningful improvement (needs at least 2 points and 30% lower)"
+
+    @property
+    def relapse_text(self) -> str:
+        assert self.best is not None and self.change_points is not None
+        week = f"the week of {self.best.start.day} {self.best.start:%b}"
+        if self.change_points < 0:
+            start = "Better than at the start"
+        elif self.change_points == 0:
+            start = "The same as at the start"
+        else:
+            start = "Worse than at the start"
+        return (
+            f"{start}, worse than in {week}: the last 7 days are 2 or more points above the "
+            "best 7 days. A new fracture is the first thing to rule out."
+        )
 
 
 @dataclass(frozen=True)
@@ -326,6 +360,13 @@ class Event:
     tier: str | None = None
     action: str | None = None
     computed: bool = False
+    code: str | None = None  # the warning sign's code
+    entry_deleted: bool = False  # its check-in was deleted after the patient acted on it
+
+    @property
+    def entered_late(self) -> bool:
+        """Entered on a later day than the diary day it belongs to (back-filled)."""
+        return self.at is not None and self.at.date() != self.day
 
     @property
     def tier_label(self) -> str | None:
@@ -364,6 +405,21 @@ class Report:
     made_on: datetime  # aware local time the report was made
     paper_size: str
     zone: str = field(default="UTC")
+    course: PainCourse | None = None
+    alerts: tuple[Alert, ...] = ()
+    adherence: tuple[Adherence, ...] = ()
+    upcoming: tuple[AppointmentLine, ...] = ()  # appointments to come that have questions
+
+    @property
+    def page_one_alerts(self) -> tuple[Alert, ...]:
+        return self.alerts[:MAX_ALERTS]
+
+    @property
+    def weeks_since_fracture(self) -> int | None:
+        fracture = self.header.fracture_date
+        if fracture is None or fracture > self.period.end:
+            return None
+        return (self.period.end - fracture).days // 7
 
     @property
     def period(self) -> Period:
@@ -396,15 +452,7 @@ def build_report(
 
     events_utc_from = local_to_utc(start, time(0), zone)
     events_utc_to = local_to_utc(end + timedelta(days=1), time(0), zone)
-    warnings = session.scalars(
-        select(WarningEvent)
-        .where(
-            WarningEvent.user_id == patient.id,
-            WarningEvent.occurred_at >= events_utc_from,
-            WarningEvent.occurred_at < events_utc_to,
-        )
-        .order_by(WarningEvent.occurred_at, WarningEvent.id)
-    ).all()
+    warnings = _warnings(session, patient, period)
     visits = session.scalars(
         select(Appointment)
         .where(
@@ -418,11 +466,14 @@ def build_report(
     today_utc = local_to_utc(patient.today(now), time(0), zone)
     upcoming = find_next_appointment(session, patient, today_utc)  # from the start of today
     next_appointment = _appointment_line(upcoming, zone) if upcoming else None
+    course = pain_course(diary, start, end)
+    key = replace(key, best=course.best, worse_than_best=worse_than_best(key.recent, course.best))
+    adherence = medicine_adherence(session, patient, start, end, now)
 
     events = _events(in_period, warnings, visits, zone)
     warnings_by_day: dict[date, list[str]] = {}
     for event in events:
-        if event.kind == "warning":
+        if event.kind == "warning" and not event.entry_deleted:
             warnings_by_day.setdefault(event.day, []).append(f"{event.tier_label}: {event.text}")
 
     return Report(
@@ -441,7 +492,21 @@ def build_report(
         made_on=utc_to_local(now, zone),
         paper_size=patient.paper_size if patient.paper_size in {"a4", "letter"} else "letter",
         zone=zone,
+        course=course,
+        alerts=tuple(alerts(events, in_period, adherence, start)),
+        adherence=tuple(adherence),
+        upcoming=tuple(_questions_to_come(session, patient, today_utc, zone)),
     )
+
+
+def _questions_to_come(
+    session: Session, patient: User, since: datetime, zone: str
+) -> Iterable[AppointmentLine]:
+    """Every appointment from today on (not cancelled) with the patient's questions for it."""
+    for appointment in list_appointments(session, patient, since, include_cancelled=False):
+        line = _appointment_line(appointment, zone)
+        if line.questions:
+            yield line
 
 
 # --------------------------------------------------------------------------- reading the diary
@@ -465,6 +530,22 @@ def _with_authors(session: Session, days: dict[date, Day]) -> dict[date, Day]:
         k: d.model_copy(update={"entered_by": names.get(d.checkin_id or 0)})
         for k, d in days.items()
     }
+
+
+def _warnings(session: Session, patient: User, period: Period) -> list[WarningEvent]:
+    """The patient's warning signs on the diary days of the period (not when they were entered:
+    a fever entered today for last Tuesday belongs to last Tuesday)."""
+    return list(
+        session.scalars(
+            select(WarningEvent)
+            .where(
+                WarningEvent.user_id == patient.id,
+                WarningEvent.day >= period.start,
+                WarningEvent.day <= period.end,
+            )
+            .order_by(WarningEvent.day, WarningEvent.occurred_at, WarningEvent.id)
+        )
+    )
 
 
 def _checkins(session: Session, patient: User, start: date, end: date) -> list[CheckIn]:
@@ -557,6 +638,8 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
         bed_rest_first=_yes_count(d.bed_rest for d in first),
         bed_rest_last=_yes_count(d.bed_rest for d in recent),
         first_week=first_week,
+        best=None,  # set with the pain course (summary.py) in build_report
+        worse_than_best=False,
         **_first_and_last_answers(days),
     )
 
@@ -631,7 +714,7 @@ def _markers(
     for event in events:
         if event.kind == "visit":
             yield Marker(event.day, "visit", "Visit")
-        elif event.kind == "warning":
+        elif event.kind == "warning" and not event.entry_deleted:
             yield Marker(event.day, "warning", event.text, event.tier)
     for d in days.values():
         if d.fell:
@@ -688,16 +771,17 @@ def _events(
 ) -> list[Event]:
     events: list[Event] = []
     for w in warnings:
-        local = utc_to_local(w.occurred_at, zone)
         events.append(
             Event(
-                day=local.date(),
-                at=local,
+                day=w.day,
+                at=utc_to_local(w.occurred_at, zone),
                 kind="warning",
                 text=sign_label(w.sign),
                 tier=w.tier,
                 action=WARNING_ACTIONS.get(w.action, w.action) if w.action else None,
                 computed=w.computed,
+                code=w.sign,
+                entry_deleted=w.entry_deleted_at is not None,
             )
         )
     for v in visits:

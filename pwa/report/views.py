@@ -3,13 +3,15 @@
 Both answers carry health data, so neither may be kept by a browser or proxy cache.
 """
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..errors import json_error
 from ..extensions import db_session
 from ..models import utcnow
 from . import bp, formatting
 from .charts import activity_chart, pain_chart, walking_chart
+from .data import report_data
 from .forms import PeriodForm
 from .pdf import render_pdf
 from .services import build_report
@@ -31,6 +33,7 @@ def _render(form: PeriodForm, *, pdf: bool = False):
     report = build_report(
         current_user, period.start, period.end, now=utcnow(), session=db_session()
     )
+    data = report_data(report)
     charts = None
     if not report.empty:
         charts = {
@@ -49,6 +52,7 @@ def _render(form: PeriodForm, *, pdf: bool = False):
         pdf=pdf,
         form=form,
         report=report,
+        data=data,
         charts=charts,
         fmt=formatting,
         download_url=download,
@@ -93,3 +97,18 @@ def pdf():
     filename = f"upright-report-{current_user.today():%Y-%m-%d}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _no_store(response)
+
+
+@bp.get("/report.json")
+@login_required
+def data():
+    """The plain data page 1 of the preview and the PDF are printed from."""
+    form = _period_form()
+    if not form.validate():
+        return _no_store(json_error(400, "bad_period", fields=form.errors))
+    period = form.period
+    assert period is not None  # set by the form's validation
+    report = build_report(
+        current_user, period.start, period.end, now=utcnow(), session=db_session()
+    )
+    return _no_store(jsonify(report_data(report)))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models import User, utcnow
 from ..report import formatting
 from ..report.charts import activity_chart, pain_chart, walking_chart
+from ..report.data import report_data
 from ..report.pdf import render_pdf
 from ..report.services import build_report
 
@@ -33,6 +34,7 @@ def report_html(
         paper=paper,
         form=None,
         report=report,
+        data=report_data(report),  # page 1 is printed from the report.json data
         charts=charts,
         fmt=formatting,
         **frame,

@@ -107,7 +107,7 @@ function showProblems(problems) {
   section.hidden = problems.length === 0;
   list.replaceChildren(...problems.map((problem) => {
     const item = Object.assign(document.createElement('li'), { className: 'card' });
-    const what = problem.kind === 'entries' ? 'Check-in' : 'Appointment';
+    const what = { entries: 'Check-in', doses: 'Medicine dose' }[problem.kind] || 'Appointment';
     const reasons = problem.errors && problem.errors.fields
       ? Object.values(problem.errors.fields).flat().join(' ') : 'It was changed elsewhere or is no longer there.';
     item.append(Object.assign(document.createElement('p'), { textContent: `${what}${problem.date ? ` of ${problem.date}` : ''}: ${reasons}` }));

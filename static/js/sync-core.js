@@ -105,6 +105,7 @@
   // Where and how an outbox entry is sent.
   function requestFor(entry) {
     if (entry.kind === 'entries') return { method: 'POST', url: '/api/v1/entries' };
+    if (entry.kind === 'doses') return { method: 'POST', url: '/api/v1/doses' }; // issue 11
     const id = encodeURIComponent(entry.body.id);
     if (entry.op === 'delete') return { method: 'DELETE', url: `/api/v1/appointments/${id}` };
     if (entry.op === 'update') return { method: 'PUT', url: `/api/v1/appointments/${id}` };
@@ -270,7 +271,7 @@
       const chains = new Map();
       for (const entry of waiting) {
         if (entry.owner && entry.owner !== session.account) continue; // waits for its owner
-        const key = entry.kind === 'entries' ? `day:${entry.body.date}` : `appt:${entry.body.id}`;
+        const key = entry.kind === 'entries' ? `day:${entry.body.date}` : `${entry.kind}:${entry.body.id}`;
         if (!chains.has(key)) chains.set(key, []);
         chains.get(key).push(entry);
       }
