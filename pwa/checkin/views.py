@@ -8,16 +8,28 @@ from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
 from . import bp
 from .forms import CheckInForm, WarningActionForm
+from ..reminders.medicines import medicines
 from .services import (
     delete_checkin,
     find_checkin,
+    latest_today,
     list_checkins,
     record_action,
     save_checkin,
     ticked_signs,
     update_checkin,
+    weekly_question_due,
 )
-from .signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier, top_tier
+from .signs import (
+    TIER_GUIDANCE,
+    TIER_HEADINGS,
+    TIER_ORDER,
+    Applicability,
+    applicability,
+    checklist,
+    signs_by_tier,
+    top_tier,
+)
 from .trend import history_page, trend_svg
 
 
@@ -28,16 +40,33 @@ def own_checkin_or_404(uuid: str):
     return checkin
 
 
+def patient_applicability(patient: User) -> Applicability:
+    names = [m.name or "" for m in medicines(db_session(), patient)]
+    return applicability(patient.profile, names)
+
+
 def render_form(form: RecordForm, patient: User | None = None, **context: object) -> str:
-    """The check-in form page; without a patient (the offline shell) it shows no articles."""
+    """The check-in form page; without a patient (the offline shell) it shows no articles and
+    every warning sign (there is no profile to leave any out)."""
+    profile = patient.profile if patient else None
+    applies = patient_applicability(patient) if patient else Applicability(everyone=True)
+    treatment = getattr(profile, "treatment", None)
+    procedure = treatment not in (None, "nonsurgical")
     return render_template(
         "checkin/form.html",
         form=form,
-        sign_groups=signs_by_tier(SIGNS),
+        sign_groups=checklist(applies),
+        applies=applies,
         tier_headings=TIER_HEADINGS,
         guidance=TIER_GUIDANCE,
+        tier_order=TIER_ORDER,
+        clinic_phone=getattr(profile, "clinic_phone", None),
+        brace=applies.brace or applies.everyone,
+        weekly_label="Compared with before your procedure, your back is now:"
+        if procedure
+        else "Compared with right after your fracture, your back is now:",
         expect_articles=what_to_expect(patient.profile, patient.today()) if patient else None,
-        **context,
+        **{"weekly_due": True, "today_checkin": None, **context},
     )
 
 
@@ -62,7 +91,15 @@ def new():
         if created:
             flash("Your check-in is saved.", "success")
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
-    return render_form(form, current_user, editing=False)
+    today = current_user.today()
+    return render_form(
+        form,
+        current_user,
+        editing=False,
+        today_checkin=latest_today(db_session(), current_user, today),
+        weekly_due=weekly_question_due(db_session(), current_user, today)
+        or bool(form.weekly_change.data),
+    )
 
 
 def render_done(checkin, action_form: WarningActionForm):
@@ -116,7 +153,15 @@ def edit(uuid: str):
         db.session.commit()
         flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
-    return render_form(form, current_user, editing=True, checkin=checkin)
+    return render_form(
+        form,
+        current_user,
+        editing=True,
+        checkin=checkin,
+        weekly_due=weekly_question_due(db_session(), current_user, checkin.date)
+        or checkin.weekly_change is not None
+        or bool(form.weekly_change.data),
+    )
 
 
 @bp.route("/checkin/<uuid>/delete", methods=["GET", "POST"])
