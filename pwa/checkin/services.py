@@ -234,6 +234,12 @@ def acted_on_recently(
     return session.scalar(query)
 
 
+def also_on_text(event: WarningEvent) -> str:
+    """The days a computed sign came back after it was acted on: "12 Nov, 13 Nov"."""
+    days = [date.fromisoformat(text) for text in event.also_on or []]
+    return ", ".join(f"{day.day} {day:%b}" for day in days)
+
+
 def note_repeats(events: list[WarningEvent], day: date) -> None:
     """Notes on each acted-on event the day its sign came back ("also on 12 Nov")."""
     for event in events:

@@ -1,15 +1,16 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db, db_session
 from ..learn.services import what_to_expect
-from ..models import User, new_uuid, utcnow
+from ..models import WARNING_ACTIONS, User, new_uuid, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
+from ..reminders.medicines import medicines
 from . import bp
 from .forms import CheckInForm, WarningActionForm
-from ..reminders.medicines import medicines
 from .services import (
+    also_on_text,
     delete_checkin,
     find_checkin,
     latest_today,
@@ -21,6 +22,8 @@ from .services import (
     weekly_question_due,
 )
 from .signs import (
+    ALL_SIGNS,
+    SIGNS,
     TIER_GUIDANCE,
     TIER_HEADINGS,
     TIER_ORDER,
@@ -181,4 +184,41 @@ def delete(uuid: str):
 def history():
     checkins = list_checkins(db_session(), current_user)
     page = history_page(checkins, request.args.get("page", 1, type=int))
-    return render_template("checkin/history.html", page=page, chart=trend_svg(checkins))
+    return render_template(
+        "checkin/history.html",
+        page=page,
+        chart=trend_svg(checkins),
+        signs=ALL_SIGNS,
+        actions=WARNING_ACTIONS,
+        also_on_text=also_on_text,
+    )
+
+
+def render_act_now(clinic_phone: str | None, **context: object) -> str:
+    return render_template(
+        "checkin/act_now.html",
+        clinic_phone=clinic_phone,
+        sign_groups=signs_by_tier(code for code in SIGNS),
+        tier_headings=TIER_HEADINGS,
+        guidance=TIER_GUIDANCE,
+        **context,
+    )
+
+
+@bp.get("/warning-signs")
+def act_now():
+    """The header's red button: call buttons first, the three tiers, then the full article.
+    Open to everyone; a signed-in patient also gets a button for their clinic."""
+    profile = current_user.profile if current_user.is_authenticated else None
+    return render_act_now(getattr(profile, "clinic_phone", None))
+
+
+@bp.get("/offline/shell/warning-signs")
+def act_now_shell():
+    """The same page with no patient data, kept by the worker for offline use: the default
+    emergency number and no clinic."""
+    return render_act_now(
+        None,
+        emergency_number=current_app.config["EMERGENCY_NUMBER"],
+        offline_shell="warning-signs",
+    )
