@@ -43,3 +43,12 @@ for (const group of groups) {
     }
   });
 }
+
+// A ticked sign's advice and call buttons appear under it (the stylesheet shows them); bring
+// them into view if they open below the bottom of the screen.
+document.querySelectorAll(".sign input, .fall-q input").forEach((input) => {
+  input.addEventListener("change", () => {
+    const advice = input.closest(".sign, .fall-q")?.querySelector(".sign-advice");
+    if (advice && advice.offsetParent !== null) advice.scrollIntoView({ block: "nearest" });
+  });
+});
