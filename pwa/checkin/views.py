@@ -115,6 +115,7 @@ def render_done(checkin, action_form: WarningActionForm):
         top_tier=top_tier(codes),
         guidance=TIER_GUIDANCE,
         action_form=action_form,
+        actions=WARNING_ACTIONS,
         expect_articles=what_to_expect(current_user.profile, current_user.today()),
     )
 
