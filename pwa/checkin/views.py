@@ -145,6 +145,8 @@ def edit(uuid: str):
     checkin = own_checkin_or_404(uuid)
     stored = CheckInRecord.from_row(checkin, ticked_signs(checkin))
     form = CheckInForm(data=form_data(stored), context={"today": current_user.today()})
+    if not form.is_submitted() and stored.worried is None and stored.warning_signs:
+        form.worried.data = "yes"  # saved before the screening question existed
     if form.validate_on_submit():
         update_checkin(
             db_session(),
