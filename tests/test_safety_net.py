@@ -288,6 +288,13 @@ def test_profile_dependent_signs_are_shown_with_why(client, signed_in, db):
     assert "Asked because you take a blood thinner" in html
 
 
+def test_a_cancer_history_says_why_the_cancer_flags_matter(client, signed_in):
+    note = "You told us you have had cancer"
+    assert note not in client.get("/checkin").get_data(as_text=True)
+    set_profile(signed_in, cancer_ever=True)
+    assert note in client.get("/checkin").get_data(as_text=True)
+
+
 def test_denosumab_asks_thigh_and_jaw_but_not_swallowing(client, signed_in):
     set_profile(signed_in, osteoporosis_medicine="Prolia (denosumab)")
     html = client.get("/checkin").get_data(as_text=True)

@@ -31,6 +31,7 @@ class Applicability:
     brace: bool = False
     blood_thinner: bool = False
     medicines: tuple[str, ...] = ()  # names on file, lower case
+    cancer_ever: bool = False
     everyone: bool = False  # no profile to go by (the offline form): show every sign
 
     def takes(self, names: Iterable[str]) -> str | None:
@@ -49,11 +50,13 @@ class Sign:
     applies: Callable[[Applicability], str | None] | None = field(default=None, compare=False)
     computed: bool = False  # raised by the app from the diary, never ticked
     only_if: str = ""  # for a profile-dependent sign shown without a profile
+    # For a sign asked of everyone that matters more with something in the profile.
+    note: Callable[[Applicability], str | None] | None = field(default=None, compare=False)
 
     def reason(self, context: Applicability) -> str | None:
         """Why this profile-dependent sign is asked; None for one asked of everyone."""
         if self.applies is None:
-            return None
+            return self.note(context) if self.note else None
         if context.everyone:
             return f"Only if {self.only_if}."
         return self.applies(context)
@@ -70,7 +73,16 @@ def applicability(profile: object | None, medicines: Iterable[str]) -> Applicabi
         or getattr(profile, "procedure_date", None) is not None,
         brace=bool(getattr(profile, "brace_prescribed", None)),
         blood_thinner=bool(getattr(profile, "blood_thinner", None)),
+        cancer_ever=bool(getattr(profile, "cancer_ever", None)),
         medicines=tuple(name.strip().lower() for name in names if name and name.strip()),
+    )
+
+
+def _cancer(c: Applicability) -> str | None:
+    return (
+        "You told us you have had cancer: new back pain needs a doctor to look for the cause."
+        if c.cancer_ever
+        else None
     )
 
 
@@ -155,6 +167,7 @@ CATALOGUE: list[Sign] = [
         URGENT,
         "Weight loss you cannot explain, new back pain after having had cancer, or back pain "
         "that is worse at night or not eased by lying down",
+        note=_cancer,
     ),
     # Routine: tell the doctor at the next visit.
     Sign("near_fall", ROUTINE, "Nearly fell, or felt unsteady on your feet"),
