@@ -3,12 +3,14 @@
 `create_app` reads as the table of contents of the application.
 """
 
+import contextlib
 import secrets
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE, ROOT, Config
+from .storage import private_database_file, private_directory, private_file, write_private_text
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -22,6 +24,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_request_limits(app)
     register_template_context(app)
     register_security_headers(app)
     register_commands(app)
@@ -35,7 +38,8 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    INSTANCE.mkdir(exist_ok=True)
+    private_directory(INSTANCE)
+    private_database_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:
@@ -48,8 +52,9 @@ def _instance_secret_key() -> str:
     """A key made once per installation and kept in instance/, so sessions survive restarts."""
     path = INSTANCE / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            write_private_text(path, secrets.token_hex(32))
+    private_file(path)
     return path.read_text().strip()
 
 
@@ -91,6 +96,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from .errors import register
+
+    register(app)
+
+
+def register_request_limits(app: Flask) -> None:
+    from .limits import register
 
     register(app)
 

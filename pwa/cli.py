@@ -4,6 +4,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .auth.passwords import password_problem
 from .auth.services import EmailTaken, create_user
 from .extensions import db, db_session
 from .timezones import is_valid_zone
@@ -21,8 +22,9 @@ def create_user_command(email: str, password: str, name: str, zone: str | None) 
     zone = zone or current_app.config["DEFAULT_TIMEZONE"]
     if not is_valid_zone(zone):
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--timezone")
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     try:
         user = create_user(
             db_session(),

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+INSTANCE = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -61,6 +61,39 @@ class Config:
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
     VAPID_PRIVATE_KEY_FILE = _env("VAPID_PRIVATE_KEY_FILE")  # default: instance/vapid_private.pem
     REMINDERS_INTERVAL_SECONDS = int(_env("REMINDERS_INTERVAL_SECONDS", "30") or 30)
+    # Reminder engine (issues 13 and 18): messages in flight per scheduler process (also the most
+    # a crash can send twice), how long a claim is held before another tick takes it over, and
+    # how long the delivery log is kept (never less than the 14 days an action link works).
+    REMINDERS_SEND_WORKERS = int(_env("REMINDERS_SEND_WORKERS", "8") or 8)
+    REMINDERS_LEASE_SECONDS = int(_env("REMINDERS_LEASE_SECONDS", "120") or 120)
+    REMINDERS_RETENTION_DAYS = int(_env("REMINDERS_RETENTION_DAYS", "30") or 30)
+
+    # Accounts (issue 14). Health data: a session ends after 30 minutes without use and 12 hours
+    # after sign-in at the latest. A device where "Keep me signed in" was ticked comes back with
+    # its remember token, which is replaced at each use and lapses after 30 days unused.
+    SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "30") or 30)
+    SESSION_ABSOLUTE_HOURS = int(_env("SESSION_ABSOLUTE_HOURS", "12") or 12)
+    REMEMBER_DAYS = int(_env("REMEMBER_DAYS", "30") or 30)
+    VERIFY_LINK_HOURS = 72  # an older patient may open the e-mail days later
+    RESET_LINK_MINUTES = 60
+    HSTS_SECONDS = 365 * 24 * 3600
+    # Per-client limits, kept in the database: (most hits, in so many seconds) per key.
+    CLIENT_LIMITS = {
+        "login-ip": (50, 15 * 60),
+        "register-ip": (10, 60 * 60),
+        "register-email": (3, 60 * 60),
+        "reset-ip": (10, 60 * 60),
+        "reset-email": (3, 60 * 60),
+        "verify-user": (5, 60 * 60),
+    }
+    # Push endpoints must be public https hosts; only tests with a loopback push service say so.
+    PUSH_ALLOW_ANY_HOST = _env_bool("PUSH_ALLOW_ANY_HOST", False)
+
+    # Issue 13: /healthz calls a SQLite database full below this much free disk space; request
+    # bodies above MAX_CONTENT_LENGTH answer 413 (a check-in is a few kilobytes, and a sync
+    # batch of 200 fits).
+    STORAGE_MIN_FREE_BYTES = int(_env("STORAGE_MIN_FREE_BYTES", str(1024 * 1024)) or 0)
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 class TestConfig(Config):

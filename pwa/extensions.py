@@ -39,6 +39,11 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
 
+    def get_cookie_name(self, app) -> str:
+        """`__Host-session` when Secure (issue 14): no subdomain can set or shadow it."""
+        name = super().get_cookie_name(app)
+        return f"__Host-{name}" if self.get_cookie_secure(app) else name
+
 
 def sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """SQLite: WAL for concurrent readers, enforced foreign keys, waiting instead of failing on

@@ -35,6 +35,10 @@ class User(UserMixin, db.Model):
     emergency_number: Mapped[str] = mapped_column(String(16), default="911")
     paper_size: Mapped[str] = mapped_column(String(8), default="letter")  # letter | a4
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Issue 14: reminder e-mails wait for a verified address; links in e-mails carry
+    # `token_version`, so a password change (which bumps it) revokes every link sent before.
+    email_verified_at: Mapped[datetime | None]
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"
@@ -52,6 +56,10 @@ class User(UserMixin, db.Model):
     def today(self, now: datetime | None = None) -> date:
         return self.local_now(now).date()
 
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
@@ -68,6 +76,8 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Issue 14: the token of the last attempt let through; see pwa.auth.limits.claim_attempt.
+    attempt: Mapped[str | None] = mapped_column(String(32))
 
 
 class Profile(db.Model):
@@ -294,9 +304,10 @@ MEDICINE_FREQUENCIES = {
     "yearly": "Once a year",
 }
 DELIVERY_CHANNELS = ("push", "email")
-# sending: claimed by a scheduler; retry/snoozed: to be sent again at next_attempt_at;
-# sent; missed: too late to be useful; skipped: no longer needed (already checked in or taken);
-# failed: gave up (or interrupted mid-send: never retried, so never sent twice).
+# sending: claimed by a scheduler until next_attempt_at (its lease; then the next tick takes it
+# over); retry/snoozed: to be sent again at next_attempt_at; sent; missed: too late to be
+# useful; skipped: no longer needed (already checked in or taken); failed: gave up, or the
+# message could not be built (the reason in last_error).
 DELIVERY_STATUSES = ("sending", "retry", "snoozed", "sent", "missed", "skipped", "failed")
 
 
@@ -349,7 +360,7 @@ class Reminder(db.Model):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     next_occurrence_at: Mapped[datetime | None]
-    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_due_at: Mapped[datetime | None]  # indexed with id: see the end of this module
     source_updated_at: Mapped[datetime | None]  # the appointment version last scheduled
     deleted_at: Mapped[datetime | None]  # medicines are removed softly: their doses stay
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -436,3 +447,56 @@ class ReminderCursor(db.Model):
 # Appointments changed since the cursor are found through this index, whichever code (form,
 # API, Core UPDATE) changed them.
 Index("ix_appointments_updated_at", Appointment.updated_at)
+
+
+# Issue 13/18 (reminder engine): the claim reads due reminders in (next_due_at, id) order, so a
+# whole cohort due at one instant is read from the index without a sort; the delivery log is
+# pruned oldest first.
+Index("ix_reminders_next_due_at_id", Reminder.next_due_at, Reminder.id)
+Index("ix_reminder_deliveries_created_at", ReminderDelivery.created_at)
+# Accounts (issue 14) -------------------------------------------------------------------------
+
+
+class DeviceSession(db.Model):
+    """One signed-in browser: the server's side of the session cookie and the remember cookie.
+
+    Only SHA-256 digests of the random ids are stored, so a copy of this table signs no one in.
+    Deleting the row signs that browser out at once.
+    """
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    remember_expires_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class ClientLimit(db.Model):
+    """Hits per client key ("login-ip:203.0.113.5", "register-email:a@b.c") in a fixed window,
+    counted in one statement so the limit holds across threads and workers."""
+
+    __tablename__ = "client_limits"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[datetime]
+    hits: Mapped[int] = mapped_column(default=0)
+
+
+# Issue 13: reliability ------------------------------------------------------------------------
+
+
+class HealthProbe(db.Model):
+    """One row that /healthz rewrites: the proof that the database still takes a write."""
+
+    __tablename__ = "health_probes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    checked_at: Mapped[datetime]

@@ -1,6 +1,7 @@
 """Response headers that keep every page on our own origin and out of other sites' frames."""
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
 
 # Everything the app needs is served by the app itself: no CDN, no third-party requests.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -30,4 +31,13 @@ def register(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:  # issue 14: once on HTTPS, browsers never fall back to HTTP
+            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+        if "Cache-Control" not in headers and _shows_patient_data():
+            headers["Cache-Control"] = "no-store"  # not in the browser's or a proxy's cache
         return response
+
+
+def _shows_patient_data() -> bool:
+    """Every page a signed-in patient gets may show their health data; static files do not."""
+    return request.endpoint != "static" and current_user.is_authenticated

@@ -146,16 +146,17 @@ async function networkOnly(request, url) {
   }
 }
 
-// A check-in or appointment form posted on a connection that drops: nothing is lost. The
-// entry goes to the outbox with its client UUID (so if the server did save it, the retry is
-// recognised) and the patient sees "Saved on this phone".
+// A check-in or appointment form posted on a connection that drops, or into a server error
+// (5xx: a full or read-only database, say): nothing is lost. The entry goes to the outbox with
+// its client UUID (so if the server did save it, the retry is recognised) and the patient sees
+// "Saved on this phone".
 async function postFormOrKeep(request, url) {
   const copy = request.clone();
   try {
-    return await fetch(request);
-  } catch (error) {
-    const pairs = [...(await copy.formData()).entries()].filter(([, value]) => typeof value === 'string');
-    await self.UprightSync.enqueueFormPairs(BUILD.forms[url.pathname], pairs);
-    return Response.redirect(SAVED_PAGE, 303);
-  }
+    const response = await fetch(request);
+    if (response.status < 500) return response;
+  } catch (error) { /* no connection: kept below */ }
+  const pairs = [...(await copy.formData()).entries()].filter(([, value]) => typeof value === 'string');
+  await self.UprightSync.enqueueFormPairs(BUILD.forms[url.pathname], pairs);
+  return Response.redirect(SAVED_PAGE, 303);
 }

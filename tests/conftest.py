@@ -89,6 +89,8 @@ def make_patient(**overrides) -> User:
         name=overrides.pop("name", f"Patient {n}"),
         timezone=overrides.pop("timezone", "America/New_York"),
     )
+    # An established patient has confirmed their address (issue 14); pass None for a new one.
+    user.email_verified_at = overrides.pop("email_verified_at", user.created_at)
     for key, value in overrides.items():
         setattr(user, key, value)
     if profile_fields is not None:

@@ -116,7 +116,7 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, patie
         "/login", data={"email": patient.email, "password": PASSWORD}, base_url="https://localhost"
     )
     cookies = secure.headers.getlist("Set-Cookie")
-    assert any(c.startswith("session=") and "Secure" in c for c in cookies)
+    assert any(c.startswith("__Host-session=") and "Secure" in c for c in cookies)
 
 
 def test_users_create_command(runner, db):

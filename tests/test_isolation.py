@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from pwa.models import Appointment, CheckIn, Reminder
+from pwa.models import Appointment, CheckIn, DeviceSession, Reminder
 
 from .conftest import PASSWORD, make_checkin, make_patient
 
@@ -22,6 +22,7 @@ RECORD_OF = {
     "appointments": "appointment",
     "api./api/v1/appointments": "appointment",
     "reminders": "medicine",  # also its token links, which answer 404 to a wrong token
+    "auth": "device",  # signing out one of the patient's devices (issue 14)
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
 
@@ -52,10 +53,12 @@ def alice_and_bob(app, client, db):
     medicine = Reminder(user_id=alice.id, kind="medicine", name=SECRET, times=["08:00"],
                         start_date=date(2030, 1, 1))  # fmt: skip
     db.session.add(medicine)
+    device = DeviceSession(user_id=alice.id, session_hash="a" * 64)
+    db.session.add(device)
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
-            "medicine": str(medicine.id)}  # fmt: skip
+            "medicine": str(medicine.id), "device": str(device.id)}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(

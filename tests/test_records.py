@@ -144,3 +144,35 @@ def test_a_medicine_accepts_seven_pm_and_keeps_times_sorted_and_distinct():
 def test_a_dose_answer_is_taken_or_skipped():
     assert validate(DoseRecord, {"status": "taken"})[1] == {}
     assert "status" in validate(DoseRecord, {"status": "maybe"})[1]
+
+
+def test_the_page_and_the_api_say_the_same_message_for_the_same_mistake(client, signed_in):
+    api = client.post("/api/v1/entries", json=entry(date=signed_in.today().isoformat(), pain=11))
+    page = client.post("/checkin", data={"date": signed_in.today().isoformat(), "pain": "11"})
+    message = api.json["fields"]["pain"][0]
+    assert message == "Please choose a number from 0 to 10."
+    assert message in page.get_data(as_text=True)
+
+
+def test_a_lone_surrogate_in_the_api_answers_422_not_500(client, signed_in):
+    day = signed_in.today().isoformat()
+    body = f'{{"id": "{uuid.uuid4()}", "date": "{day}", "pain": 3, "notes": "a \\ud800 b"}}'
+    response = client.post("/api/v1/entries", data=body, content_type="application/json")
+    assert response.status_code == 422 and "notes" in response.json["fields"]
+
+
+def test_api_answers_carry_exactly_the_fields_of_their_openapi_components(client, signed_in):
+    components = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    entry_answer = client.post("/api/v1/entries", json=entry(date=signed_in.today().isoformat()))
+    assert set(entry_answer.json) == set(components["Entry"]["properties"])
+    appointment = {"date": "2030-03-04", "time": "7 pm", "kind": "spine"}
+    answer = client.post("/api/v1/appointments", json=appointment)
+    assert answer.status_code == 201 and answer.json["time"] == "19:00"
+    assert set(answer.json) == set(components["Appointment"]["properties"])
+
+
+def test_a_dose_answer_s_times_are_local_minutes_between_1900_and_2100():
+    record, errors = validate(DoseRecord, {"status": "taken", "due": "2026-11-21T08:00"})
+    assert errors == {} and record.due.hour == 8
+    for bad in ("2026-11-21 08:00", "1850-01-01T08:00", "2026-02-30T08:00"):
+        assert "due" in validate(DoseRecord, {"status": "taken", "due": bad})[1], bad

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import stat
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,14 @@ from sqlalchemy import select, update
 
 from pwa import create_app
 from pwa.extensions import db as _db
-from pwa.models import MedicineDose, PushSubscription, Reminder, ReminderDelivery, utcnow
+from pwa.models import (
+    MedicineDose,
+    PushSubscription,
+    Reminder,
+    ReminderDelivery,
+    User,
+    utcnow,
+)
 from pwa.reminders.channels import application_server_key, load_or_create_vapid
 from pwa.reminders.scheduler import tick
 from pwa.reminders.schedules import wall_to_utc
@@ -47,8 +55,8 @@ def push_service():
     service.stop()
 
 
-@pytest.fixture
-def app(tmp_path, mail):
+@contextmanager
+def app_sending_to(tmp_path, mail: MailServer, **overrides):
     """The app with its SMTP server and VAPID key on loopback / in the test's own directory."""
     app = create_app(
         config_for(
@@ -60,6 +68,7 @@ def app(tmp_path, mail):
             VAPID_SUBJECT="mailto:care@upright.example",
             PUBLIC_URL=PUBLIC_URL,
             PUSH_ALLOW_ANY_HOST=True,
+            **overrides,
         )
     )
     with app.app_context():
@@ -67,6 +76,12 @@ def app(tmp_path, mail):
         yield app
         _db.session.remove()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, mail):
+    with app_sending_to(tmp_path, mail) as app:
+        yield app
 
 
 def only(patient, *kinds) -> None:
@@ -251,3 +266,134 @@ def test_send_due_command_runs_one_tick(app, runner, mail):
     assert mail.wait_for(1)[0]["Subject"] == "Time for your daily check-in"
     again = runner.invoke(args=["reminders", "send-due"])
     assert "0 due" in again.output and len(mail.messages) == 1
+
+
+# --- Each message stands alone -----------------------------------------------------------------
+
+
+def at_checkin_time(*patients) -> None:
+    for patient in patients:
+        only(patient, "checkin")
+
+
+def test_a_batch_with_unbuildable_and_hostile_records_delivers_every_other_patient_once(app, mail):
+    """The first patients in the batch hold what broke it before: a line break in a name and
+    in a medicine name (a header injection attempt), an address no server could take, and an
+    international one this server (no SMTPUTF8) cannot; none of them stops the others."""
+    injected = make_patient(name="Bob\r\nBcc: victim@evil.example", email="bob@example.com")
+    unbuildable = make_patient(email="no address@example.com")
+    international = make_patient(email="josé@exämple.com")
+    idn_domain = make_patient(name="Jose", email="jose@exämple.com")
+    medicine_owner = make_patient(name="Carla", email="carla@example.com")
+    others = [make_patient() for _ in range(5)]
+    at_checkin_time(injected, unbuildable, international, idn_domain, *others)
+    settings_of(medicine_owner).email_enabled = True
+    medicine = add_medicine(medicine_owner, name="Vitamin D", times=[time(19, 0)])
+    medicine.name = "Vitamin D\nSubject: free pills"  # stored before the forms refused it
+    _db.session.commit()
+    only(medicine_owner, "medicine")
+
+    result = tick(app, local(19, 0, 30))
+    assert result.errors == [] and result.sent == 8 and result.failed == 2, result.summary()
+    messages = mail.wait_for(8)
+    assert len(messages) == 8
+    envelopes = mail.envelopes
+    by_rcpt = {rcpts[0]: m for (_, rcpts), m in zip(envelopes, messages, strict=True)}
+    assert sorted(by_rcpt) == sorted(
+        ["bob@example.com", "jose@xn--exmple-cua.com", "carla@example.com"]
+        + [p.email for p in others]
+    )
+    bob = by_rcpt["bob@example.com"]
+    assert bob["To"] == '"Bob Bcc: victim@evil.example" <bob@example.com>' and "Bcc" not in bob
+    carla = by_rcpt["carla@example.com"]
+    assert carla["Subject"] == "Time to take Vitamin D Subject: free pills"
+    assert by_rcpt["jose@xn--exmple-cua.com"]["To"] == "Jose <jose@xn--exmple-cua.com>"
+
+    failed = {
+        row.reminder.user_id: row.last_error
+        for row in _db.session.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.status == "failed")
+        )
+    }
+    assert set(failed) == {unbuildable.id, international.id}
+    assert "could not build the e-mail" in failed[unbuildable.id]
+    assert "does not accept international addresses" in failed[international.id]
+
+    # Failed for good, not as if the channel were down: later ticks send nothing more.
+    for minute in (2, 10, 40):
+        assert tick(app, local(19, minute)).sent == 0
+    assert len(mail.messages) == 8
+
+
+def test_an_international_address_registered_through_the_form_gets_its_reminder(tmp_path):
+    """The rule: international addresses are accepted end to end. Registration takes
+    josé@exämple.com; a server that offers SMTPUTF8 receives it, domain in IDNA form."""
+    mail = MailServer(smtputf8=True).start()
+    try:
+        with app_sending_to(tmp_path, mail) as app:
+            client = app.test_client()
+            answer = client.post(
+                "/register",
+                data={
+                    "name": "José Núñez",
+                    "email": "josé@exämple.com",
+                    "password": "a long password",
+                    "confirm": "a long password",
+                    "timezone": "America/New_York",
+                },  # fmt: skip
+            )
+            assert answer.status_code == 302, answer.get_data(as_text=True)
+            patient = _db.session.scalar(select(User).where(User.name == "José Núñez"))
+            # The account e-mail (confirm your address) takes the same address rule.
+            (confirm,) = mail.wait_for(1)
+            assert confirm["To"] == "José Núñez <josé@xn--exmple-cua.com>"
+            assert "confirm" in confirm["Subject"].lower()
+            patient.email_verified_at = datetime(2026, 3, 1)  # reminder e-mails wait for it
+            _db.session.commit()
+            only(patient, "checkin")
+            result = tick(app, local(19, 0, 30))
+            assert result.sent == 1, result.summary()
+            _confirm, message = mail.wait_for(2)
+            assert mail.envelopes[1][1] == ["josé@xn--exmple-cua.com"]
+            assert message["To"] == "José Núñez <josé@xn--exmple-cua.com>"
+            assert "Hello José Núñez" in message.get_body(("plain",)).get_content()
+    finally:
+        mail.stop()
+
+
+def test_one_smtp_connection_per_sending_thread_is_reused_for_the_chunk(tmp_path):
+    mail = MailServer().start()
+    try:
+        with app_sending_to(tmp_path, mail, REMINDERS_SEND_WORKERS=2) as app:
+            patients = [make_patient() for _ in range(20)]
+            at_checkin_time(*patients)
+            assert tick(app, local(19, 0, 30)).sent == 20
+            assert len(mail.wait_for(20)) == 20
+            assert len(set(mail.peers)) <= 2  # twenty messages over at most two connections
+    finally:
+        mail.stop()
+
+
+def test_a_stored_push_key_that_cannot_encrypt_fails_that_patient_alone(app, client, push_service):
+    broken, fine = make_patient(), make_patient()
+    for patient in (broken, fine):
+        settings_of(patient).email_enabled = False
+    at_checkin_time(broken, fine)
+    _db.session.add(
+        PushSubscription(
+            user_id=broken.id,
+            endpoint=f"{push_service.base_url}/push/broken",
+            p256dh="AAAA",
+            auth="BBBB",
+        )  # fmt: skip
+    )
+    _db.session.commit()
+    subscribe(client, fine, push_service.subscriber("phone"), push_service.base_url)
+    result = tick(app, local(19, 0, 10))
+    errors = _db.session.scalars(select(ReminderDelivery.last_error)).all()
+    assert result.sent == 1 and result.failed == 1 and result.errors == [], errors
+    assert [r.name for r in push_service.wait_for(1)] == ["phone"]
+    (row,) = _db.session.scalars(
+        select(ReminderDelivery).where(ReminderDelivery.status == "failed")
+    ).all()
+    assert row.reminder.user_id == broken.id and "could not encrypt" in row.last_error

@@ -4,6 +4,7 @@ late only while useful, missed otherwise, retried with backoff, never stopped by
 from __future__ import annotations
 
 import threading
+import time as time_module
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from pwa.reminders.services import (
     reschedule,
     save_medicine,
     snooze,
+    turn_off,
 )
 
 from .conftest import config_for, make_checkin, make_patient
@@ -48,12 +50,15 @@ class Flaky:
         self.answers = list(answers)
         self.received = []
 
-    def send_many(self, messages):
-        self.received.extend(messages)
+    def send(self, message):
+        self.received.append(message)
         answer = self.answers.pop(0) if self.answers else "sent"
         if isinstance(answer, Exception):
             raise answer
-        return [Outcome(answer, None if answer == "sent" else "scripted failure") for _ in messages]
+        return Outcome(answer, None if answer == "sent" else "scripted failure")
+
+    def close(self):
+        pass
 
 
 def tick(app, now, **senders):
@@ -322,8 +327,8 @@ def test_a_reminder_that_keeps_failing_past_its_grace_period_is_given_up(app):
     assert row.attempts < 12
 
 
-def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
-    patient = make_patient()
+def left_sending(patient, claimed_at: datetime, lease_ends: datetime) -> Reminder:
+    """The state a process killed mid-send leaves: the check-in claimed, advanced, not sent."""
     schedule_from(patient, local(DAY, 12))
     (checkin,) = reminders_of(patient, "checkin")
     _db.session.add(
@@ -333,7 +338,10 @@ def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
             channel="email",
             status="sending",
             due_at=local(DAY, 19),
-            claimed_at=local(DAY, 19),
+            claimed_at=claimed_at,
+            next_attempt_at=lease_ends,
+            attempts=1,
+            created_at=claimed_at,
         )
     )
     _db.session.execute(
@@ -345,10 +353,31 @@ def test_a_claim_left_by_a_crashed_process_is_closed_never_sent_again(app):
         )
     )
     _db.session.commit()
-    result, senders = tick(app, local(DAY, 19, 30))
+    return checkin
+
+
+def test_a_claim_left_by_a_crashed_process_is_sent_by_the_next_tick_once_its_lease_ends(app):
+    patient = make_patient()
+    left_sending(patient, claimed_at=local(DAY, 19), lease_ends=local(DAY, 19, 2))
+    result, senders = tick(app, local(DAY, 19, 1))  # the lease still holds: not ours to send
     assert senders["email"].received == []
+    result, senders = tick(app, local(DAY, 19, 2, 30))
+    assert [m.email for m in senders["email"].received] == [patient.email]
     _db.session.expire_all()
-    assert deliveries()[0].status == "failed"
+    (row,) = deliveries()
+    assert (row.status, row.attempts) == ("sent", 2)
+    result, senders = tick(app, local(DAY, 19, 5))
+    assert senders["email"].received == []
+
+
+def test_a_claim_found_after_its_grace_period_is_recorded_failed_not_sent(app):
+    patient = make_patient()
+    left_sending(patient, claimed_at=local(DAY, 19), lease_ends=local(DAY, 19, 2))
+    result, senders = tick(app, local(DAY, 22, 30))  # the check-in's grace is three hours
+    assert senders["email"].received == [] and result.failed == 1
+    _db.session.expire_all()
+    (row,) = deliveries()
+    assert row.status == "failed" and "too late" in row.last_error
 
 
 def test_a_broken_phase_is_reported_and_the_tick_still_sends(app, monkeypatch):
@@ -525,6 +554,7 @@ def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(a
             status="sent",
             due_at=local(DAY, 19),
             sent_at=local(DAY, 19),
+            created_at=local(DAY, 19),
         )
     )
     _db.session.commit()
@@ -533,3 +563,177 @@ def test_an_occurrence_already_recorded_by_another_scheduler_is_not_sent_again(a
     assert len(deliveries()) == 2
     _db.session.expire_all()
     assert held.next_occurrence_at == local(DAY + timedelta(days=1), 19)
+
+
+# --- Each delivery stands alone ----------------------------------------------------------------
+
+
+def test_a_reminder_whose_own_data_breaks_fails_alone_with_its_reason(app):
+    broken, fine = make_patient(), make_patient()
+    for patient in (broken, fine):
+        schedule_from(patient, local(DAY, 12))
+    _db.session.execute(update(User).where(User.id == broken.id).values(timezone="Mars/Olympus"))
+    _db.session.commit()
+    result, senders = tick(app, local(DAY, 19, 0, 5))
+    assert [m.email for m in senders["email"].received] == [fine.email]
+    assert result.sent == 1 and result.failed == 1 and result.errors == []
+    (row,) = deliveries(status="failed")
+    assert row.reminder_id == reminders_of(broken, "checkin")[0].id
+    assert "could not read this reminder" in row.last_error and "Mars/Olympus" in row.last_error
+    again, senders = tick(app, local(DAY, 20, 30))  # looked at again later: never sent twice
+    assert senders["email"].received == [] and again.errors == []
+    assert len(deliveries()) == 2
+
+
+class Watching:
+    """A sender that, at each message, counts how many it has sent that are not yet committed
+    as sent in the database (read on its own connection, as another process would)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.unrecorded: list[int] = []
+
+    def send(self, message):
+        with self.lock, self.engine.connect() as connection:  # one count at a time, exact
+            recorded = connection.scalar(
+                select(_db.func.count()).where(ReminderDelivery.status == "sent")
+            )
+            self.sent += 1  # this one included
+            self.unrecorded.append(self.sent - recorded)
+        return Outcome("sent")
+
+    def close(self):
+        pass
+
+
+def test_messages_are_recorded_as_they_go_so_at_most_the_workers_are_ever_unrecorded(app):
+    patients = [make_patient() for _ in range(60)]
+    for patient in patients:
+        schedule_from(patient, local(DAY, 12))
+    watching = Watching(_db.engine)
+    result = send_due(_db.session, local(DAY, 19, 0, 5), {"email": watching}, secret_key="k",
+                      base_url="http://u.test", chunk=25, workers=3)  # fmt: skip
+    assert result.sent == 60 and watching.sent == 60
+    assert max(watching.unrecorded) <= 3  # a crash at any moment doubles at most 3
+    assert len(deliveries(status="sent")) == 60
+
+
+def test_messages_not_started_before_the_lease_would_end_are_claimed_again_not_sent_late(app):
+    patients = [make_patient() for _ in range(5)]
+    for patient in patients:
+        schedule_from(patient, local(DAY, 12))
+
+    class Slow(SinkSender):
+        def send(self, message):
+            time_module.sleep(0.4)
+            return super().send(message)
+
+    slow = Slow()
+    send_due(_db.session, local(DAY, 19, 0, 5), {"email": slow}, secret_key="k",
+             base_url="http://u.test", workers=1, lease=timedelta(seconds=2))  # fmt: skip
+    assert sorted(m.email for m in slow.received) == sorted(p.email for p in patients)
+    rows = deliveries()
+    assert [r.status for r in rows] == ["sent"] * 5
+    # Two seconds of lease, one kept in hand: the messages not started within the first second
+    # were given back and claimed again (a second attempt) instead of going out under a claim
+    # another scheduler could already have taken over.
+    assert min(r.attempts for r in rows) == 1 and max(r.attempts for r in rows) >= 2
+
+
+# --- The delivery log --------------------------------------------------------------------------
+
+
+def old_delivery(reminder: Reminder, days_ago: int, status: str = "sent", **values) -> None:
+    moment = local(DAY, 19) - timedelta(days=days_ago)
+    _db.session.add(
+        ReminderDelivery(
+            reminder_id=reminder.id,
+            occurrence_at=moment,
+            channel="email",
+            status=status,
+            due_at=moment,
+            created_at=moment,
+            **values,
+        )  # fmt: skip
+    )
+
+
+def test_the_delivery_log_is_pruned_after_its_retention_in_small_batches(app, monkeypatch):
+    from pwa.reminders import engine
+
+    monkeypatch.setattr(engine, "PRUNE_BATCH", 2)
+    monkeypatch.setattr(engine, "PRUNE_ROUNDS", 2)
+    patient = make_patient()
+    (checkin,) = reminders_of(patient, "checkin")
+    turn_off(checkin)
+    for days_ago in (40, 41, 42, 43, 44, 45, 46):
+        old_delivery(checkin, days_ago)
+    old_delivery(checkin, 29)
+    # Still waiting (an hour's snooze from long ago, say): never pruned from under its sender.
+    old_delivery(checkin, 50, status="snoozed", next_attempt_at=local(DAY, 20))
+    _db.session.commit()
+    tick(app, local(DAY, 12))
+    assert len(deliveries()) == 9 - 4  # two batches of two this tick
+    tick(app, local(DAY, 12, 1))
+    assert sorted((local(DAY, 19) - d.occurrence_at).days for d in deliveries()) == [29, 50]
+
+
+def test_the_retention_never_drops_what_an_action_link_still_needs(app):
+    patient = make_patient()
+    (checkin,) = reminders_of(patient, "checkin")
+    turn_off(checkin)
+    for days_ago in (13, 15):
+        old_delivery(checkin, days_ago)
+    _db.session.commit()
+    send_due(_db.session, local(DAY, 19), {}, secret_key="k", base_url="http://u.test",
+             retention=timedelta(days=1))  # fmt: skip
+    assert [(local(DAY, 19) - d.occurrence_at).days for d in deliveries()] == [13]
+
+
+# --- Several schedulers at once ----------------------------------------------------------------
+
+
+def test_two_schedulers_syncing_appointments_at_once_make_one_reminder_each_without_errors(
+    tmp_path,
+):
+    from pwa import create_app
+
+    app = create_app(config_for(tmp_path))
+    with app.app_context():
+        _db.create_all()
+        patients = [make_patient() for _ in range(10)]
+        for n, patient in enumerate(patients * 3):
+            _db.session.add(
+                Appointment(
+                    user_id=patient.id,
+                    starts_at=local(DAY, 10) + timedelta(days=n + 2),
+                    kind="spine",
+                    updated_at=local(DAY, 9),
+                )  # fmt: skip
+            )
+        _db.session.commit()
+    start = threading.Barrier(2)
+    results = []
+
+    def run():
+        with app.app_context():
+            start.wait()
+            results.append(send_due(_db.session, local(DAY, 9, 1), {"email": SinkSender()},
+                                    secret_key="k", base_url="http://u.test"))  # fmt: skip
+            _db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [r.errors for r in results] == [[], []]
+    assert sum(r.appointments_synced for r in results) == 30
+    with app.app_context():
+        appointment_ids = _db.session.scalars(
+            select(Reminder.appointment_id).where(Reminder.kind == "appointment")
+        ).all()
+        assert len(appointment_ids) == 30 and len(set(appointment_ids)) == 30
+        _db.engine.dispose()

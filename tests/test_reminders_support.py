@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -51,24 +52,36 @@ class _Collect:
     def __init__(self, server: MailServer):
         self.server = server
 
-    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, _server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)  # a slow server: each message takes a while
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self.server.lock:
             self.server.messages.append(message)
             self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.server.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
 class MailServer:
-    def __init__(self, port: int | None = None):
+    """`smtputf8`: offer SMTPUTF8 (RFC 6531, international addresses); `delay`: seconds each
+    message takes to be accepted. `peers` has the client end of the connection of each message,
+    so a test can count connections."""
+
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False, delay: float = 0):
         self.port = port or free_port()
+        self.smtputf8 = smtputf8
+        self.delay = delay
         self.messages: list = []
         self.envelopes: list = []
+        self.peers: list = []
         self.lock = threading.Lock()
         self.controller: Controller | None = None
 
     def start(self) -> MailServer:
-        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            _Collect(self), hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self.controller.start()
         return self
 

@@ -7,7 +7,7 @@ valid appointment are the HTML form's: both check with pwa/records/appointment.p
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from flask import jsonify, request
 from flask_login import current_user, login_required
@@ -30,8 +30,9 @@ from ..models import Appointment, new_uuid, utcnow
 from ..records.appointment import FIELDS, AppointmentInput, AppointmentUpdate
 from ..records.appointment import Appointment as AppointmentOut
 from ..records.schemas import components
-from ..records.types import parse_date, validate
+from ..records.types import validate
 from ..timezones import local_to_utc
+from ..validators import query_dates
 from . import bp
 from .payload import BadPayload, json_body
 
@@ -62,15 +63,7 @@ FIELDS_AND_VERSION = {*FIELDS, "version", "cancelled"}
 def list_appointments_json():
     """The patient's appointments, earliest first; cancelled ones included and flagged."""
     zone = current_user.timezone
-    errors: dict[str, list[str]] = {}
-    bounds: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name)
-        if raw:
-            day = parse_date(raw)
-            if day is None:
-                errors[name] = ["Please use a date like 2026-11-21."]
-            bounds[name] = day
+    bounds, errors = query_dates(request.args)
     if errors:
         return _validation(errors)
     first, last = bounds.get("from"), bounds.get("to")

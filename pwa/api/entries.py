@@ -1,7 +1,5 @@
 """Daily check-ins over JSON, idempotent by the client's UUID; the rules are the record's."""
 
-from datetime import date
-
 from flask import jsonify, request
 from flask_login import current_user
 
@@ -11,6 +9,7 @@ from ..extensions import db, db_session
 from ..models import CheckIn, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.types import canonical_uuid, validate
+from ..validators import query_dates
 from . import bp
 from .payload import BadPayload, json_body
 
@@ -60,12 +59,10 @@ def create_entry():
 
 @bp.get("/entries")
 def list_entries():
-    try:
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
-    except ValueError:
-        return validation_error({"from": ["Dates must look like 2026-11-21."]})
-    checkins = list_checkins(db_session(), current_user, start, end)
+    dates, errors = query_dates(request.args)
+    if errors:
+        return validation_error(errors)
+    checkins = list_checkins(db_session(), current_user, dates.get("from"), dates.get("to"))
     return jsonify({"entries": [entry_json(c) for c in checkins]})
 
 

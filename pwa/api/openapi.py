@@ -101,6 +101,7 @@ def openapi_document() -> dict:
     for module in contributing_modules():
         paths.update(module.OPENAPI_PATHS)
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    paths = with_common_responses(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -135,3 +136,34 @@ def contributing_modules() -> list:
         for name, module in sorted(sys.modules.items())
         if name.startswith("pwa.api.") and hasattr(module, "OPENAPI_PATHS")
     ]
+
+
+# Issue 13: answers any route can give, whatever its module describes: a request refused before
+# the view (422: a NUL or lone surrogate, JSON nested too deep), a body over the size limit
+# (413) and a database that cannot take writes just now (503, with Retry-After).
+COMMON_RESPONSES = {
+    "422": json_response("Invalid input, with a message per field", ref("Error")),
+    "503": {
+        **json_response("The server's storage cannot save just now; try again later", ref("Error")),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
+}
+BODY_RESPONSES = {"413": json_response("The body is larger than the server accepts", ref("Error"))}
+
+
+def with_common_responses(paths: dict) -> dict:
+    """A copy of `paths` in which every operation also lists COMMON_RESPONSES (and, when it
+    takes a body, BODY_RESPONSES), without changing what a module says itself."""
+    result: dict[str, dict] = {}
+    for path, item in paths.items():
+        result[path] = {}
+        for method, operation in item.items():
+            extra = {**COMMON_RESPONSES, **(BODY_RESPONSES if "requestBody" in operation else {})}
+            responses = {**extra, **operation.get("responses", {})}
+            result[path][method] = {**operation, "responses": responses}
+    return result

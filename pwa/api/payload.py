@@ -2,6 +2,10 @@
 
 from flask import request
 
+# A list field (pain locations, warning signs) offers a handful of choices; a client sending
+# more than this is broken, and its list must not be stored (issue 13).
+MAX_LIST_FIELD_ITEMS = 50
+
 
 class BadPayload(ValueError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):

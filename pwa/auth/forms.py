@@ -3,11 +3,19 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..timezones import is_valid_zone
+from .passwords import password_problem
 
 PASSWORD_RULES = [
     DataRequired("Please choose a password."),
     Length(min=8, max=128, message="Please use at least 8 characters."),
 ]
+
+
+def check_new_password(field, *, email: str, name: str) -> None:
+    """Length, not the e-mail or name, not a common password: a plain reason when refused."""
+    problem = password_problem(field.data or "", email=email or "", name=name or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 def validate_zone(_form, field) -> None:
@@ -51,6 +59,9 @@ class RegisterForm(FlaskForm):
         render_kw={"list": "zones", "data-browser-zone": "1", "autocomplete": "off"},
     )
 
+    def validate_password(self, field) -> None:
+        check_new_password(field, email=self.email.data, name=self.name.data)
+
 
 class LoginForm(FlaskForm):
     email = EmailField(
@@ -66,14 +77,19 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device", default=True)
 
 
-class PasswordForm(FlaskForm):
-    current = PasswordField(
-        "Current password",
-        validators=[DataRequired("Please enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
+class ResetForm(FlaskForm):
+    """A new password (from a reset link, or below the current one); `account` is whose it is,
+    for the rule against using one's own e-mail address or name."""
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
     new = PasswordField(
-        "New password", validators=PASSWORD_RULES, render_kw={"autocomplete": "new-password"}
+        "New password",
+        validators=PASSWORD_RULES,
+        description="At least 8 characters. A short sentence is easy to remember.",
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Type the new password again",
@@ -82,4 +98,31 @@ class PasswordForm(FlaskForm):
             EqualTo("new", "The two passwords are not the same."),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+    def validate_new(self, field) -> None:
+        account = self.account
+        check_new_password(
+            field, email=account.email if account else "", name=account.name if account else ""
+        )
+
+
+class PasswordForm(ResetForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Please enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "E-mail address",
+        validators=[
+            DataRequired("Please enter your e-mail address."),
+            Email("That does not look like an e-mail address, for example anna@example.com."),
+            Length(max=254),
+        ],
+        description="The one you signed up with. We send a link to choose a new password.",
+        render_kw={"autocomplete": "email"},
     )

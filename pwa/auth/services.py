@@ -1,13 +1,17 @@
 """Accounts: creating them, signing in with throttling, changing passwords."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import LoginThrottle, User
-from .passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from ..models import User
+from .limits import Throttled, claim_attempt, clear_attempts
+from .passwords import dummy_hash, hash_password, needs_rehash, verify_password
+
+__all__ = ["Throttled"]
 
 
 class EmailTaken(ValueError):
@@ -35,12 +39,6 @@ class ThrottlePolicy:
         return min(self.base_delay * 2 ** (failures - self.free_attempts), self.max_delay)
 
 
-class Throttled(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -58,6 +56,7 @@ def create_user(
     timezone: str,
     emergency_number: str = "911",
 ) -> User:
+    """A new account; EmailTaken when the address has one, also when two sign-ups race."""
     email = normalize_email(email)
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
@@ -68,8 +67,11 @@ def create_user(
         timezone=timezone,
         emergency_number=emergency_number,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique address decides between two at once
+            session.add(user)
+    except IntegrityError:
+        raise EmailTaken(email) from None
     return user
 
 
@@ -78,35 +80,30 @@ def authenticate(
 ) -> User | None:
     """The user for these credentials, or None. Raises Throttled while the address must wait.
 
-    Each failure is committed, so the count holds across workers and restarts.
+    The attempt is counted (and committed) before the password is checked, so parallel guesses
+    cannot slip past the count; an unknown address costs the same argon2 work as a real one.
     """
     email = normalize_email(email)
-    throttle = session.get(LoginThrottle, email)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        raise Throttled(int((throttle.locked_until - now).total_seconds()) + 1)
-
+    claim_attempt(session, email, now=now, policy=policy)
     user = find_user_by_email(session, email)
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password) and user is not None
-    if ok:
-        if throttle:
-            session.delete(throttle)
-        assert user is not None  # `ok` needs it
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        session.commit()
-        return user
-
-    throttle = throttle or LoginThrottle(email=email, failures=0)
-    throttle.failures += 1
-    delay = policy.delay_after(throttle.failures)
-    throttle.locked_until = now + timedelta(seconds=delay) if delay else None
-    session.add(throttle)
+    stored = user.password_hash if user is not None else dummy_hash()
+    if not verify_password(stored, password) or user is None:
+        return None
+    clear_attempts(session, email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     session.commit()
-    return None
+    return user
 
 
 def change_password(user: User, current: str, new: str) -> bool:
     if not verify_password(user.password_hash, current):
         return False
-    user.password_hash = hash_password(new)
+    set_password(user, new)
     return True
+
+
+def set_password(user: User, new: str) -> None:
+    """A new password; the version bump revokes every link sent by e-mail before it."""
+    user.password_hash = hash_password(new)
+    user.token_version = (user.token_version or 1) + 1

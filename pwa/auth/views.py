@@ -1,13 +1,17 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..extensions import db, db_session, login_manager
 from ..models import User, utcnow
 from ..timezones import COMMON_ZONES
 from . import bp
-from .forms import LoginForm, PasswordForm, RegisterForm
+from .devices import end_all, end_device, list_devices
+from .emails import send_reset, send_someone_registered, send_verification
+from .forms import ForgotForm, LoginForm, PasswordForm, RegisterForm, ResetForm
+from .limits import check_limit
+from .links import RESET, VERIFY, read_token
 from .services import (
     EmailTaken,
     Throttled,
@@ -15,16 +19,14 @@ from .services import (
     authenticate,
     change_password,
     create_user,
+    find_user_by_email,
+    set_password,
 )
+from .web import current_device, keep_this_device_after_password_change, policy, sign_in, sign_out
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
 
 
 @login_manager.unauthorized_handler
@@ -38,13 +40,34 @@ def unauthorized():
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after sign-in, never another host."""
-    if not target:
+    """Only same-site paths are followed after sign-in, never another host.
+
+    A backslash or a control character (a line break would split the Location header;
+    browsers read "/\\host" as "//host") means it is not a plain path: not followed.
+    """
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def limit(*checks: tuple[str, str]) -> None:
+    """Counts this request against each (limit name, client value); raises Throttled."""
+    for name, value in checks:
+        check_limit(db.session, current_app.config, name, value, now=utcnow())
+
+
+def wait_message(wait: Throttled) -> str:
+    minutes = max(1, round(wait.retry_after / 60))
+    return (
+        f"Too many tries. Please wait {minutes} minute{'s' if minutes > 1 else ''} and try again."
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -56,6 +79,7 @@ def register():
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
     if form.validate_on_submit():
         try:
+            limit(("register-ip", client_ip()), ("register-email", form.email.data))
             user = create_user(
                 db_session(),
                 email=form.email.data,
@@ -64,13 +88,21 @@ def register():
                 timezone=form.timezone.data,
                 emergency_number=current_app.config["EMERGENCY_NUMBER"],
             )
+        except Throttled as wait:
+            form.form_errors.append(wait_message(wait))
         except EmailTaken:
+            owner = find_user_by_email(db.session, form.email.data)
+            if owner is not None:
+                send_someone_registered(owner)
             form.email.errors.append(
-                "There is already an account with this e-mail address. Try signing in."
+                "There is already an account with this e-mail address, and we have told its "
+                "owner by e-mail. Try signing in, or choose a new password with "
+                "'Forgot your password?'."
             )
         else:
             db.session.commit()
-            login_user(user, remember=True)
+            send_verification(user)
+            sign_in(user, remember=True)
             flash("Welcome to Upright. Tell us a little about your back first.", "success")
             return redirect(url_for("profile.edit", welcome=1))
     return render_template("auth/register.html", form=form, zones=COMMON_ZONES)
@@ -84,20 +116,17 @@ def login():
     if form.validate_on_submit():
         policy = ThrottlePolicy.from_config(current_app.config)
         try:
+            limit(("login-ip", client_ip()))
             user = authenticate(
                 db_session(), form.email.data, form.password.data, now=utcnow(), policy=policy
             )
         except Throttled as wait:
-            minutes = max(1, round(wait.retry_after / 60))
-            form.form_errors.append(
-                f"Too many tries. Please wait {minutes} minute{'s' if minutes > 1 else ''} "
-                "and try again."
-            )
+            form.form_errors.append(wait_message(wait))
         else:
             if user is None:
                 form.form_errors.append("The e-mail address or the password is not right.")
             else:
-                login_user(user, remember=form.remember.data)
+                sign_in(user, remember=form.remember.data)
                 return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -108,7 +137,7 @@ def logout():
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         return render_template("auth/logout.html")
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login", signed_out=1))
 
@@ -116,11 +145,115 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
-    form = PasswordForm()
+    form = PasswordForm(account=current_user)
     if form.validate_on_submit():
         if change_password(current_user, form.current.data, form.new.data):
+            end_all(db.session, current_user, keep=current_device())
+            keep_this_device_after_password_change(current_device())
             db.session.commit()
-            flash("Your password is changed.", "success")
+            flash("Your password is changed. Every other device is signed out.", "success")
             return redirect(url_for("profile.account"))
         form.current.errors.append("That is not your current password.")
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """The same answer for every address: whether it has an account is not told here."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        try:
+            limit(("reset-ip", client_ip()), ("reset-email", form.email.data))
+        except Throttled as wait:
+            form.form_errors.append(wait_message(wait))
+        else:
+            user = find_user_by_email(db.session, form.email.data)
+            if user is not None:
+                send_reset(user)
+            return redirect(url_for("auth.forgot_password", sent=1))
+    return render_template("auth/forgot.html", form=form, sent=request.args.get("sent"))
+
+
+def _link_user(purpose: str, max_age: int) -> tuple[str | None, User | None]:
+    token = request.args.get("token")
+    return token, read_token(
+        db.session, current_app.config["SECRET_KEY"], token, purpose, max_age=max_age
+    )
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    """A reset link: choose a new password; every session and link of the account ends."""
+    token, user = _link_user(RESET, current_app.config["RESET_LINK_MINUTES"] * 60)
+    if user is None:
+        return render_template("auth/link_spent.html", purpose="reset"), 410
+    form = ResetForm(account=user)
+    if form.validate_on_submit():
+        set_password(user, form.new.data)
+        user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the inbox
+        end_all(db.session, user)
+        db.session.commit()
+        sign_out()
+        flash(
+            "Your new password is saved and you are signed out everywhere. Please sign in.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, token=token)
+
+
+@bp.route("/verify-email", methods=["GET", "POST"])
+def verify_email():
+    """A link scanner's GET changes nothing; the patient's button press confirms."""
+    token, user = _link_user(VERIFY, current_app.config["VERIFY_LINK_HOURS"] * 3600)
+    if user is None:
+        return render_template("auth/link_spent.html", purpose="verify"), 410
+    if request.method == "POST":
+        user.email_verified_at = utcnow()
+        db.session.commit()
+        return render_template("auth/verify.html", done=True, token=token)
+    return render_template("auth/verify.html", done=False, token=token)
+
+
+@bp.post("/account/verify-email/send")
+@login_required
+def send_verification_again():
+    try:
+        limit(("verify-user", str(current_user.id)))
+    except Throttled as wait:
+        flash(wait_message(wait), "error")
+    else:
+        if not current_user.email_verified:
+            send_verification(current_user)
+            flash(f"We have sent a new link to {current_user.email}.", "success")
+    return redirect(url_for("profile.account", _anchor="email"))
+
+
+@bp.post("/account/devices/<int:device_id>/sign-out")
+@login_required
+def sign_out_device(device_id: int):
+    this = current_device()
+    if this is not None and this.id == device_id:
+        return logout()
+    if not end_device(db.session, current_user, device_id):
+        abort(404)
+    db.session.commit()
+    flash("That device is signed out.", "success")
+    return redirect(url_for("profile.account", _anchor="devices"))
+
+
+@bp.post("/account/devices/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    end_all(db.session, current_user)
+    db.session.commit()
+    sign_out()
+    flash("You are signed out on every device, this one too.", "info")
+    return redirect(url_for("auth.login", signed_out=1))
+
+
+def signed_in_devices() -> list:
+    """For the account page: (device, is this one) for each signed-in device."""
+    this = current_device()
+    devices = list_devices(db.session, current_user, now=utcnow(), policy=policy())
+    return [(device, this is not None and device.id == this.id) for device in devices]

@@ -34,6 +34,11 @@ TOPICS = {
     "prevention": "Preventing another fracture",
 }
 
+# Who checked an article, until a licensed clinician signs it off (docs/clinical-signoff.md).
+DEFAULT_REVIEWER = "Reviewed against the sources listed; not yet signed off by a clinician"
+SOURCE_KEYS = {"publisher", "title", "year", "accessed", "url", "device_maker", "note"}
+URL_RE = re.compile(r"^https://[^\s<>\"']+$")
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 
@@ -48,8 +53,20 @@ class LibraryError(Exception):
 
 @dataclass(frozen=True)
 class Source:
+    """One work an article rests on, with enough detail for a reader to find and check it.
+
+    `device_maker` marks material written by a company that sells the treatment it describes,
+    which every sources list says openly. `url` is shown as text, never as a link: the library
+    does not send a patient off-site.
+    """
+
     publisher: str
     title: str
+    year: int | None = None  # when it was published
+    accessed: int | None = None  # for an undated web page: the year it was read
+    url: str = ""
+    device_maker: bool = False
+    note: str = ""  # what a reader weighing the work should know: who paid, what it lacked
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,7 @@ class Article:
     reviewed: date
     related: tuple[str, ...]
     html: Markup
+    reviewer: str
     text: str
     headings: tuple[Heading, ...] = ()
     images: tuple[Image, ...] = ()
@@ -396,6 +414,10 @@ def check_front_matter(meta: dict, slug: str) -> list[str]:
                 and _nonempty_str(source.get("title"))
             ):
                 problems.append(f"source {n} needs a publisher and a title")
+                continue
+            problems += [f"source {n}: {p}" for p in _check_source(source)]
+    if "reviewer" in meta and not _nonempty_str(meta.get("reviewer")):
+        problems.append("reviewer must be a non-empty text (who checked the article, as a role)")
     if not isinstance(meta.get("reviewed"), date):
         problems.append("reviewed must be a date (YYYY-MM-DD)")
     related = meta.get("related", [])
@@ -404,11 +426,46 @@ def check_front_matter(meta: dict, slug: str) -> list[str]:
     if glossary:
         problems += _check_terms(meta.get("terms"))
     unknown = set(meta) - {
-        "title", "summary", "topic", "order", "sources", "reviewed", "related", "terms",
+        "title", "summary", "topic", "order", "sources", "reviewed", "reviewer", "related",
+        "terms",
     }  # fmt: skip
     if unknown:
         problems.append(f"unknown front matter keys: {', '.join(sorted(unknown))}")
     return problems
+
+
+def _check_source(source: dict) -> list[str]:
+    problems = []
+    unknown = set(source) - SOURCE_KEYS
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(sorted(unknown))}")
+    if "year" not in source and "accessed" not in source:
+        problems.append("needs a year (or, for an undated web page, the year it was accessed)")
+    for key in ("year", "accessed"):
+        value = source.get(key)
+        if key in source and (
+            not isinstance(value, int) or value is True or not 1900 < value < 2100
+        ):
+            problems.append(f"{key} must be a four-digit year")
+    if "url" in source and not (isinstance(source["url"], str) and URL_RE.match(source["url"])):
+        problems.append("url must be a full https:// address")
+    if "device_maker" in source and not isinstance(source["device_maker"], bool):
+        problems.append("device_maker must be true or false")
+    if "note" in source and not _nonempty_str(source["note"]):
+        problems.append("note must be a non-empty text")
+    return problems
+
+
+def _make_source(entry: dict) -> Source:
+    return Source(
+        publisher=entry["publisher"].strip(),
+        title=entry["title"].strip(),
+        year=entry.get("year"),
+        accessed=entry.get("accessed"),
+        url=entry.get("url", "").strip(),
+        device_maker=entry.get("device_maker", False),
+        note=" ".join(entry.get("note", "").split()),
+    )
 
 
 def _check_terms(terms) -> list[str]:
@@ -460,8 +517,9 @@ def _make_article(path: Path, meta: dict, body: str, md: MarkdownIt, terms=()) -
         summary=" ".join(meta["summary"].split()),
         topic=meta.get("topic", ""),
         order=meta.get("order", 10_000),
-        sources=tuple(Source(s["publisher"].strip(), s["title"].strip()) for s in meta["sources"]),
+        sources=tuple(_make_source(s) for s in meta["sources"]),
         reviewed=meta["reviewed"],
+        reviewer=" ".join(meta.get("reviewer", DEFAULT_REVIEWER).split()),
         related=tuple(meta.get("related") or ()),
         html=Markup(md.renderer.render(tokens, md.options, env)),
         text=text,

@@ -3,6 +3,8 @@
 from flask import render_template, request
 
 from . import bp
+from .fall_check import MAX_POINTS, QUESTIONS, score
+from .forms import FallCheckForm
 from .library import TOPICS, get_library
 from .services import search_library
 
@@ -21,6 +23,26 @@ def search():
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     results = search_library(query) if query else []
     return render_template("learn/search.html", query=query, results=results)
+
+
+@bp.get("/check/falls")
+def fall_check() -> str:
+    """The fall-risk self-check as a plain form: answers come in the query string, the score is
+    worked out here and shown once, and nothing is stored or logged against anyone."""
+    form = FallCheckForm(formdata=request.args)
+    submitted = "answered" in request.args or any(key in form for key in request.args)
+    result = None
+    if submitted and form.validate():
+        result = score([field.data for field in form.answer_fields()])
+    return render_template(
+        "learn/fall_check.html",
+        form=form,
+        fields=form.answer_fields(),
+        questions=QUESTIONS,
+        max_points=MAX_POINTS,
+        submitted=submitted,
+        result=result,
+    )
 
 
 @bp.get("/glossary")

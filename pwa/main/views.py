@@ -1,8 +1,9 @@
-from flask import jsonify, redirect, render_template, url_for
+from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..extensions import db, db_session
+from ..models import utcnow
+from ..storage import RETRY_AFTER_SECONDS, check_database
 from . import bp
 from .services import home_summary
 
@@ -18,8 +19,11 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+    """200 only while the database takes a write; else 503 saying why ("read_only", "full")."""
+    state = check_database(db.session, utcnow(), current_app.config["STORAGE_MIN_FREE_BYTES"])
+    if state != "ok":
+        response = jsonify({"status": "error", "database": state})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return jsonify({"status": "ok", "database": "ok"})

@@ -1,6 +1,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.views import signed_in_devices
 from ..extensions import db
 from ..timezones import COMMON_ZONES
 from . import bp
@@ -29,4 +30,6 @@ def account():
         db.session.commit()
         flash("Your settings are saved.", "success")
         return redirect(url_for("profile.account"))
-    return render_template("profile/account.html", form=form, zones=COMMON_ZONES)
+    return render_template(
+        "profile/account.html", form=form, zones=COMMON_ZONES, devices=signed_in_devices()
+    )

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.widgets import DateInput, NumberInput, TimeInput
+from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput, TimeInput
 
 from ..fields import MultiCheckboxField
 from .types import Line, Record, Rule, Whole, labels_of, rule_of, validate
@@ -44,6 +44,8 @@ def input_for(rule: Rule | None, label: str, description: str, default: Any = No
         return StringField(label, widget=NumberInput(), render_kw=attrs, **common)
     if kind == "date":
         return StringField(label, widget=DateInput(), render_kw={"autocomplete": "off"}, **common)
+    if kind == "moment":
+        return StringField(label, widget=DateTimeLocalInput(), **common)
     if kind == "clock":
         return StringField(label, widget=TimeInput(), render_kw={"autocomplete": "off"}, **common)
     if isinstance(rule, Line) and kind == "text":

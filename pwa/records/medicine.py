@@ -18,6 +18,7 @@ from .types import (
     Day,
     Invalid,
     Line,
+    Moment,
     OneOf,
     Record,
     Required,
@@ -138,8 +139,8 @@ class DoseRecord(Record):
     """One scheduled dose answered: taken or skipped. `due` is the scheduled local date-time."""
 
     id: Annotated[str, Uuid()] | None = Field(None, description="The client's UUID.")
-    medicine_id: str | None = Field(None, description="The medicine's id.")
-    due: dt.datetime | None = Field(
+    medicine_id: Annotated[str, Uuid()] | None = Field(None, description="The medicine's id.")
+    due: Annotated[dt.datetime, Moment()] | None = Field(
         None, description="The scheduled local date-time, YYYY-MM-DDTHH:MM."
     )
     status: Annotated[
@@ -147,7 +148,7 @@ class DoseRecord(Record):
         OneOf(DOSE_STATUSES, "Please answer taken or skipped."),
         Required("Please answer taken or skipped."),
     ]
-    taken_at: dt.datetime | None = Field(
+    taken_at: Annotated[dt.datetime, Moment()] | None = Field(
         None, description="When it was taken, local; default: when it was recorded."
     )
 

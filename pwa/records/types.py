@@ -11,7 +11,7 @@ import re
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any, get_args
 
 from pydantic import (
@@ -37,6 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 _CLOCK = re.compile(
     r"^(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?$", re.IGNORECASE
 )
@@ -291,6 +292,40 @@ class Day(Rule):
 
     def json(self) -> dict:
         return {"type": "string", "format": "date", "examples": ["2026-11-21"]}
+
+
+@dataclass(frozen=True, eq=False)
+class Moment(Rule):
+    """A local date and time written YYYY-MM-DDTHH:MM (what a datetime-local input sends),
+    between 1900 and 2100."""
+
+    kind: str = "moment"
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str | datetime):
+            raise Invalid("Please send this as text.")
+        moment = value if isinstance(value, datetime) else _parse_moment(value)
+        if moment is None:
+            raise Invalid("Please enter a date and time like 2026-11-21T08:00.")
+        if not FIRST_DAY <= moment.date() <= LAST_DAY:
+            raise Invalid(YEAR_MESSAGE)
+        return moment.replace(second=0, microsecond=0, tzinfo=None)
+
+    def json(self) -> dict:
+        return {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
+            "examples": ["2026-11-21T08:00"],
+        }
+
+
+def _parse_moment(text: str) -> datetime | None:
+    if not _MOMENT.match(text.strip()):
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, eq=False)

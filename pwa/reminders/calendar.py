@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import APPOINTMENT_KINDS, Appointment, Reminder, ReminderSettings, User
+from ..validators import within_date_bounds
 from .schedules import parse_clock, schedule_dates, wall_to_utc
 from .services import alarm_options, schedule_of
 
@@ -149,7 +150,9 @@ def medicine_rule(reminder: Reminder, zone) -> vRecur:
             rule.update(_month_days(29))
         else:
             rule["bymonthday"] = [start.day]
-    if reminder.end_date is not None:
+    if reminder.end_date is not None and within_date_bounds(reminder.end_date):
+        # A last day past 2100 (stored before dates were bounded) repeats without an end:
+        # year 9999 in the patient's zone would not even convert to UTC.
         last = wall_to_utc(reminder.end_date, time(23, 59, 59), zone)
         rule["until"] = last.replace(tzinfo=UTC)
     return vRecur(rule)

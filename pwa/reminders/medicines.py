@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -125,17 +126,29 @@ def record_dose(
     source: str,
     now: datetime,
 ) -> MedicineDose:
-    """Records a scheduled dose as taken or skipped; the same dose twice keeps one row."""
-    dose = session.scalar(
-        select(MedicineDose).where(
-            MedicineDose.reminder_id == reminder.id, MedicineDose.occurrence_at == occurrence_at
-        )
-    )
+    """Records a scheduled dose as taken or skipped; the same dose twice keeps one row.
+
+    Two taps at once (two phones, a double tap) both find no row; the unique key lets one
+    insert win and the other updates the row it made, as a later tap would. The insert runs
+    in a savepoint so losing the race undoes nothing else in the session.
+    """
+    dose = recorded_dose(session, reminder.id, occurrence_at)
     if dose is None:
         dose = MedicineDose(
-            user_id=reminder.user_id, reminder_id=reminder.id, occurrence_at=occurrence_at
+            user_id=reminder.user_id,
+            reminder_id=reminder.id,
+            occurrence_at=occurrence_at,
+            status=status,
+            source=source,
+            recorded_at=now,
         )
-        session.add(dose)
+        try:
+            with session.begin_nested():
+                session.add(dose)
+        except IntegrityError:
+            dose = recorded_dose(session, reminder.id, occurrence_at)
+            if dose is None:
+                raise
     dose.status, dose.source, dose.recorded_at = status, source, now
     return dose
 

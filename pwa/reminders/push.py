@@ -5,16 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from ipaddress import ip_address
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import (
-    PushSubscription,
-    User,
-)
+from ..models import PushSubscription, User
+from .endpoints import UnsafeEndpoint, check_endpoint_url
 
 
 class InvalidSubscription(ValueError):
@@ -34,24 +30,17 @@ def _b64url(text: object, length: int, name: str) -> str:
 
 
 def check_endpoint(endpoint: object, allow_any_host: bool = False) -> str:
-    """A push service URL: https to a named host (never this machine or a private address)."""
+    """A push service URL: https to a named public host (see pwa.reminders.endpoints)."""
     if not isinstance(endpoint, str) or len(endpoint) > 2048:
         raise InvalidSubscription("endpoint is missing or too long")
-    parts = urlsplit(endpoint)
-    if allow_any_host and parts.scheme in ("http", "https") and parts.hostname:
-        return endpoint
-    if parts.scheme != "https" or not parts.hostname:
-        raise InvalidSubscription("endpoint must be an https URL")
-    host = parts.hostname
     try:
-        ip_address(host)
-    except ValueError:
-        pass
-    else:
-        raise InvalidSubscription("endpoint must name a push service")
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise InvalidSubscription("endpoint must name a push service")
-    return endpoint
+        return check_endpoint_url(endpoint, allow_any_host)
+    except UnsafeEndpoint as error:
+        raise InvalidSubscription(str(error)) from None
+
+
+class SubscriptionTaken(InvalidSubscription):
+    """The endpoint is another account's: the browser must subscribe anew for this one."""
 
 
 def save_subscription(
@@ -59,21 +48,24 @@ def save_subscription(
 ) -> PushSubscription:
     """Stores a browser's subscription (PushSubscription.toJSON()) for the patient.
 
-    The same browser signing in as another patient moves the subscription to that patient.
+    An endpoint another patient holds is never moved silently (an endpoint is all it takes to
+    claim someone's notifications): SubscriptionTaken, and the browser makes a new one.
     """
     if not isinstance(data, dict):
         raise InvalidSubscription("send the subscription as a JSON object")
     endpoint = check_endpoint(data.get("endpoint"), allow_any_host)
-    keys = data["keys"] if isinstance(data.get("keys"), dict) else {}
+    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     p256dh = _b64url(keys.get("p256dh"), 65, "keys.p256dh")
     auth = _b64url(keys.get("auth"), 16, "keys.auth")
     subscription = session.scalar(
         select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     )
     if subscription is None:
-        subscription = PushSubscription(endpoint=endpoint, created_at=now)
+        subscription = PushSubscription(endpoint=endpoint, created_at=now, user_id=patient.id)
         session.add(subscription)
-    subscription.user_id, subscription.p256dh, subscription.auth = patient.id, p256dh, auth
+    elif subscription.user_id != patient.id:
+        raise SubscriptionTaken("this subscription belongs to another account")
+    subscription.p256dh, subscription.auth = p256dh, auth
     return subscription
 
 

@@ -44,6 +44,9 @@ def tick(app: Flask, now: datetime | None = None) -> TickResult:
                 senders_for(app),
                 secret_key=app.config["SECRET_KEY"],
                 base_url=app.config["PUBLIC_URL"],
+                workers=max(1, int(app.config["REMINDERS_SEND_WORKERS"])),
+                lease=timedelta(seconds=max(5, int(app.config["REMINDERS_LEASE_SECONDS"]))),
+                retention=timedelta(days=int(app.config["REMINDERS_RETENTION_DAYS"])),
             )
         finally:
             db.session.remove()

@@ -56,6 +56,8 @@ class Schedule:
 
 
 def parse_clock(text: str) -> time:
+    """A stored time of day, "HH:MM" as format_clock wrote it. What a patient types goes
+    through the one parser of hand-typed times, records.types.parse_clock, first."""
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
 

@@ -48,6 +48,7 @@ from .medicines import (
 )
 from .push import (
     InvalidSubscription,
+    SubscriptionTaken,
     check_endpoint,
     delete_subscription,
     has_push,
@@ -92,6 +93,7 @@ __all__ = [
     "SNOOZE",
     "HomeItem",
     "InvalidSubscription",
+    "SubscriptionTaken",
     "action_serializer",
     "action_token",
     "alarm_options",

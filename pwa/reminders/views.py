@@ -3,8 +3,6 @@ subscriptions and the calendar files. Thin: form, service, flash, redirect."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Response,
     abort,
@@ -20,12 +18,14 @@ from flask_login import current_user, login_required
 
 from ..extensions import csrf, db, db_session
 from ..models import utcnow
+from ..validators import utc_moment
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
 from .channels import application_server_key, load_or_create_vapid, vapid_key_path
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .services import (
     InvalidSubscription,
+    SubscriptionTaken,
     checkin_reminder,
     delete_subscription,
     delivery_for_token,
@@ -149,7 +149,7 @@ def medicine_dose(reminder_id: int):
     """ "Taken" (or "Not taken") from the home screen."""
     reminder = find_dose_reminder(db_session(), current_user, reminder_id) or abort(404)
     form = DoseForm()
-    occurrence = _parse_moment(form.occurrence.data)
+    occurrence = utc_moment(form.occurrence.data)
     if (
         not form.validate_on_submit()
         or occurrence is None
@@ -162,13 +162,6 @@ def medicine_dose(reminder_id: int):
     taken = form.status.data == "taken"
     flash(f"{reminder.name}: {'marked as taken' if taken else 'marked as not taken'}.", "success")
     return redirect(url_for("main.index"))
-
-
-def _parse_moment(text: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 # --- Links in notifications and e-mails (a signed token instead of a session) -------------------
@@ -261,6 +254,8 @@ def push_subscribe():
         save_subscription(
             db_session(), current_user, request.get_json(silent=True), utcnow(), allow_any
         )
+    except SubscriptionTaken as error:
+        return _json_error(409, "subscription_taken", str(error))
     except InvalidSubscription as error:
         return _json_error(422, "invalid_subscription", str(error))
     db.session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup, escape
@@ -99,20 +100,44 @@ def _triangle(x: float, y: float, r: float) -> str:
     return f'<polygon points="{points}" fill="#fff" stroke="{INK}" stroke-width="1.8"/>'
 
 
+@dataclass(frozen=True)
+class _PainFrame:
+    """Where the pain chart's parts go: the plot from `top` to `bottom` (pain 10 to 0), the
+    band of warning and fall marks above it, and the days from `left` to `right`."""
+
+    scale: _DayScale
+    left: float = 70
+    right: float = 712
+    band_y: float = 46
+    top: float = 74
+    bottom: float = 176
+
+    @property
+    def fall_y(self) -> float:
+        return self.band_y + 14
+
+    def y(self, value: float) -> float:
+        return self.bottom - (self.bottom - self.top) * value / 10
+
+
 def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
     """Daily average pain as dots, the 7-day rolling mean as a line, 0-10 fixed, events marked."""
-    width, height = 720, 200
-    left, right, band_y, top, bottom = 70, 712, 46, 74, 176
-    fall_y = band_y + 14
-    start, count = days[0].day, len(days)
-    scale = _DayScale(start, count, left, right)
+    frame = _PainFrame(_DayScale(days[0].day, len(days), 70, 712))
+    parts = [
+        *_pain_legend(frame.left),
+        *_pain_axes(frame),
+        *_visit_lines(frame, markers),
+        *_rolling_line(frame, days),
+        *_daily_dots(frame, days),
+        *_event_marks(frame, markers),
+    ]
+    return _svg("pain", 720, 200, "Back pain by day", describe_pain(days, markers), parts)
 
-    def y(value: float) -> float:
-        return bottom - (bottom - top) * value / 10
 
+def _pain_legend(left: float) -> list[str]:
+    """The top row: shapes, not colours, so it reads in black and white."""
     parts: list[str] = []
-    # Legend (top row): shapes, not colours.
-    lx: float = left
+    lx = left
     legend = [
         ("dot", "Daily average pain"),
         ("line", "7-day average"),
@@ -145,50 +170,55 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
             parts.append(_diamond(lx + 6, 14, 7, True))
         parts.append(_text(lx + 16, 19, label, 14))
         lx += 16 + len(label) * 7.4 + 18
+    return parts
 
-    # Axes, grid and the scale direction.
-    parts.append(_text(left - 8, band_y + 5, "Warnings", 12, "end"))
-    parts.append(_text(left - 8, fall_y + 5, "Falls", 12, "end"))
+
+def _pain_axes(frame: _PainFrame) -> list[str]:
+    """Axes, the grid every 2 points, the band's labels and the scale's direction."""
+    left, right, top, bottom = frame.left, frame.right, frame.top, frame.bottom
+    parts = [
+        _text(left - 8, frame.band_y + 5, "Warnings", 12, "end"),
+        _text(left - 8, frame.fall_y + 5, "Falls", 12, "end"),
+    ]
     for value in range(0, 11, 2):
+        y = _f(frame.y(value))
         parts.append(
-            f'<line x1="{left}" y1="{_f(y(value))}" x2="{right}" y2="{_f(y(value))}" '
+            f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" '
             f'stroke="{GRID}" stroke-width="{1.2 if value else 1.5}"/>'
         )
-        parts.append(_text(left - 8, y(value) + 5, str(value), 14, "end"))
-    middle = _f((top + bottom) / 2)
-    parts.append(
-        _text(
-            16,
-            (top + bottom) / 2,
-            "higher = worse",
-            13,
-            "middle",
-            transform=f"rotate(-90 16 {middle})",
-        )
-    )
+        parts.append(_text(left - 8, frame.y(value) + 5, str(value), 14, "end"))
+    middle = (top + bottom) / 2
+    rotate = f"rotate(-90 16 {_f(middle)})"
+    parts.append(_text(16, middle, "higher = worse", 13, "middle", transform=rotate))
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{INK}"/>')
     parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{INK}"/>')
-    parts.extend(_x_axis(scale, bottom))
+    parts.extend(_x_axis(frame.scale, bottom))
+    return parts
 
-    # Vertical markers: the procedure and visits.
+
+def _visit_lines(frame: _PainFrame, markers: Sequence[Marker]) -> list[str]:
+    """Vertical lines: the procedure (solid, labelled) and visits (dashed)."""
+    parts: list[str] = []
     for m in markers:
-        x = scale.x(m.day)
+        x = frame.scale.x(m.day)
         if m.kind == "procedure":
             parts.append(
-                f'<line x1="{_f(x)}" y1="{band_y - 22}" x2="{_f(x)}" y2="{bottom}" '
+                f'<line x1="{_f(x)}" y1="{frame.band_y - 22}" x2="{_f(x)}" y2="{frame.bottom}" '
                 f'stroke="{INK}" stroke-width="2.5"/>'
             )
-            anchor = "start" if x < (left + right) / 2 else "end"
-            parts.append(
-                _text(x + (5 if anchor == "start" else -5), band_y - 12, "Procedure", 13, anchor)
-            )
+            anchor = "start" if x < (frame.left + frame.right) / 2 else "end"
+            label_x = x + (5 if anchor == "start" else -5)
+            parts.append(_text(label_x, frame.band_y - 12, "Procedure", 13, anchor))
         elif m.kind == "visit":
             parts.append(
-                f'<line x1="{_f(x)}" y1="{band_y - 10}" x2="{_f(x)}" y2="{bottom}" stroke="{INK}" '
-                f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+                f'<line x1="{_f(x)}" y1="{frame.band_y - 10}" x2="{_f(x)}" y2="{frame.bottom}" '
+                f'stroke="{INK}" stroke-width="1.5" stroke-dasharray="4 3"/>'
             )
+    return parts
 
-    # The rolling mean as one thick line, broken where there is no value.
+
+def _rolling_line(frame: _PainFrame, days: Sequence[ChartDay]) -> list[str]:
+    """The 7-day average as one thick line, broken where there is no value."""
     segment: list[str] = []
     segments: list[list[str]] = []
     for d in days:
@@ -197,9 +227,10 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
                 segments.append(segment)
             segment = []
         else:
-            segment.append(f"{_f(scale.x(d.day))},{_f(y(d.rolling))}")
+            segment.append(f"{_f(frame.scale.x(d.day))},{_f(frame.y(d.rolling))}")
     if segment:
         segments.append(segment)
+    parts = []
     for seg in segments:
         if len(seg) == 1:
             cx, cy = seg[0].split(",")
@@ -209,35 +240,41 @@ def pain_chart(days: Sequence[ChartDay], markers: Sequence[Marker]) -> Markup:
                 f'<polyline points="{" ".join(seg)}" fill="none" stroke="{GREY}" '
                 f'stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/>'
             )
+    return parts
 
-    # Daily dots on top of the line: one path of circles, so a year of days stays one element.
+
+def _daily_dots(frame: _PainFrame, days: Sequence[ChartDay]) -> list[str]:
+    """Daily dots on top of the line: one path of circles, so a year of days is one element."""
+    count = len(days)
     radius = 4.5 if count <= 31 else 3.5 if count <= 100 else 2.4
     dots = "".join(
-        f"M{_f(scale.x(d.day) - radius)},{_f(y(d.pain))}"
+        f"M{_f(frame.scale.x(d.day) - radius)},{_f(frame.y(d.pain))}"
         f"a{radius},{radius} 0 1,0 {2 * radius},0a{radius},{radius} 0 1,0 {-2 * radius},0Z"
         for d in days
         if d.pain is not None
     )
-    if dots:
-        parts.append(f'<path d="{dots}" fill="{INK}"/>')
+    return [f'<path d="{dots}" fill="{INK}"/>'] if dots else []
 
-    # Falls and warning signs in the band above the plot, one mark per kind per day.
+
+def _event_marks(frame: _PainFrame, markers: Sequence[Marker]) -> list[str]:
+    """Falls and warning signs in the band above the plot, one mark per kind per day; a
+    warning's diamond is filled when an emergency or urgent sign was among that day's."""
+    parts: list[str] = []
     seen: set[tuple[date, str]] = set()
     for m in sorted(markers, key=lambda m: (m.day, m.kind)):
         if m.kind not in {"fall", "warning"} or (m.day, m.kind) in seen:
             continue
         seen.add((m.day, m.kind))
-        x = scale.x(m.day)
+        x = frame.scale.x(m.day)
         if m.kind == "fall":
-            parts.append(_triangle(x, fall_y + 1, 6))
+            parts.append(_triangle(x, frame.fall_y + 1, 6))
         else:
             filled = any(
                 o.kind == "warning" and o.day == m.day and o.tier in {"emergency", "urgent"}
                 for o in markers
             )
-            parts.append(_diamond(x, band_y, 7, filled))
-
-    return _svg("pain", width, height, "Back pain by day", describe_pain(days, markers), parts)
+            parts.append(_diamond(x, frame.band_y, 7, filled))
+    return parts
 
 
 def describe_pain(days: Sequence[ChartDay], markers: Sequence[Marker]) -> str:

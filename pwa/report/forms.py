@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField
 from wtforms.validators import Optional
 
+from ..validators import WithinDateBounds
 from .services import DEFAULT_PRESET, PRESETS, Period, PeriodError, check_period, preset_period
 
 DATE_HINT = "Pick a date, or type it like this: 2026-10-01."
@@ -31,14 +32,14 @@ class PeriodForm(FlaskForm):
     )
     start = DateField(
         "First day",
-        [Optional()],
+        [Optional(), WithinDateBounds()],
         name="from",
         description=DATE_HINT,
         invalid_value_message="Please enter the first day as a date, for example 2026-10-01.",
     )
     end = DateField(
         "Last day",
-        [Optional()],
+        [Optional()],  # after today is refused with its own message
         name="to",
         description=DATE_HINT,
         invalid_value_message="Please enter the last day as a date, for example 2026-10-28.",

@@ -508,6 +508,7 @@ def _baseline(
 
 
 def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | None) -> KeyNumbers:
+    """The figures at the top of the report: the recent week against the patient's start."""
     recent_period = Period(
         max(period.start, period.end - timedelta(days=RECENT_DAYS - 1)), period.end
     )
@@ -515,38 +516,16 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
     recent = [d for d in days.values() if recent_period.start <= d.day]
     first = [d for d in days.values() if d.day <= first_week.end]
     recent_mean = _mean(d.pain for d in recent) if recent else None
-
-    change = percent = None
-    reason = None
-    meaningful = False
-    if not days:
-        reason = "No check-ins in this period."
-    elif baseline is None:
-        reason = "No starting value yet."
-    elif not recent:
-        reason = "No check-ins in the last 7 days of this period, so no recent average."
-    elif not any(d.day > baseline.days[-1] for d in recent):
-        reason = (
-            "Not enough days yet to compare with the start: the recent days are the starting days."
-        )
-    else:
-        assert recent_mean is not None  # there are recent days
-        change = recent_mean - baseline.value
-        percent = change * 100 / baseline.value if baseline.value else None
-        fall = -change
-        meaningful = fall >= MEANINGFUL_POINTS and fall >= MEANINGFUL_FRACTION * baseline.value
-
-    aids = [d for d in days.values() if d.walking_aid]
-    weekly = [d for d in days.values() if d.weekly_change]
+    comparison = _compare_with_start(days, baseline, recent, recent_mean)
     return KeyNumbers(
         baseline=baseline,
         recent=recent_mean,
         recent_period=recent_period,
         recent_logged=len(recent),
-        change_points=change,
-        change_percent=percent,
-        meaningful=meaningful,
-        no_comparison_reason=reason,
+        change_points=comparison.change,
+        change_percent=comparison.percent,
+        meaningful=comparison.meaningful,
+        no_comparison_reason=comparison.reason,
         worst_recent=max((max(d.pain, d.pain_worst or 0) for d in recent), default=None),
         high_pain_days=sum(1 for d in days.values() if d.pain >= HIGH_PAIN),
         logged_days=len(days),
@@ -555,10 +534,58 @@ def _key_numbers(period: Period, days: dict[date, Day], baseline: Baseline | Non
         bed_rest_first=_yes_count(d.bed_rest for d in first),
         bed_rest_last=_yes_count(d.bed_rest for d in recent),
         first_week=first_week,
-        walking_then=Dated(aids[0].day, aids[0].walking_aid_label) if aids else None,
-        walking_now=Dated(aids[-1].day, aids[-1].walking_aid_label) if len(aids) > 1 else None,
-        weekly_change=(Dated(weekly[-1].day, weekly[-1].weekly_change_label) if weekly else None),
+        **_first_and_last_answers(days),
     )
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    change: Fraction | None = None
+    percent: Fraction | None = None
+    meaningful: bool = False
+    reason: str | None = None  # why there is no comparison
+
+
+def _compare_with_start(
+    days: dict[date, Day],
+    baseline: Baseline | None,
+    recent: list[Day],
+    recent_mean: Fraction | None,
+) -> _Comparison:
+    """The change from the start to the recent week, or why it cannot be told yet."""
+    if not days:
+        return _Comparison(reason="No check-ins in this period.")
+    if baseline is None:
+        return _Comparison(reason="No starting value yet.")
+    if not recent or recent_mean is None:
+        return _Comparison(
+            reason="No check-ins in the last 7 days of this period, so no recent average."
+        )
+    if not any(d.day > baseline.days[-1] for d in recent):
+        return _Comparison(
+            reason="Not enough days yet to compare with the start: "
+            "the recent days are the starting days."
+        )
+    change = recent_mean - baseline.value
+    fall = -change
+    return _Comparison(
+        change=change,
+        percent=change * 100 / baseline.value if baseline.value else None,
+        meaningful=fall >= MEANINGFUL_POINTS and fall >= MEANINGFUL_FRACTION * baseline.value,
+    )
+
+
+def _first_and_last_answers(days: dict[date, Day]) -> dict[str, Dated | None]:
+    """The walking aid at the start and now, and the latest weekly "compared with before"."""
+    aids = [d for d in days.values() if d.walking_aid]
+    weekly = [d for d in days.values() if d.weekly_change]
+    return {
+        "walking_then": Dated(aids[0].day, aids[0].walking_aid_label) if aids else None,
+        "walking_now": Dated(aids[-1].day, aids[-1].walking_aid_label) if len(aids) > 1 else None,
+        "weekly_change": (
+            Dated(weekly[-1].day, weekly[-1].weekly_change_label) if weekly else None
+        ),
+    }
 
 
 def _chart_days(period: Period, diary: dict[date, Day]) -> Iterable[ChartDay]:

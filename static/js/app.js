@@ -8,6 +8,7 @@ import { startOutbox } from './offline-forms.js';
 import { startInstall } from './install.js';
 import { startUpdates } from './update.js';
 import { startAppointmentsCopy } from './appointments-copy.js';
+import { startSharedPhone } from './shared-phone.js';
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -22,4 +23,5 @@ const registration = registerWorker();
 startOutbox();
 startInstall();
 startAppointmentsCopy();
+startSharedPhone().catch(() => {});
 registration.then(startUpdates);

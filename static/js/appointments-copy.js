@@ -25,6 +25,7 @@ async function refresh(force) {
   const since = Date.now() - 12 * 3600 * 1000; // today's visit stays readable all day
   await Sync.saveAppointments(
     (appointments || []).filter((a) => !a.cancelled && Date.parse(a.starts_at) >= since),
+    document.body.dataset.account,
   );
 }
 
@@ -79,8 +80,9 @@ async function render(box) {
 }
 
 async function pendingAppointments() {
-  // New appointments typed offline, still in the outbox: shown too, marked as not sent.
-  const entries = await Sync.outboxEntries();
+  // New appointments typed offline, still in the outbox: shown too, marked as not sent
+  // (only this account's: on a shared phone another account's wait unseen for their owner).
+  const entries = await Sync.visibleEntries();
   return entries.filter((e) => e.kind === 'appointments' && e.op === 'create').map((e) => e.body);
 }
 

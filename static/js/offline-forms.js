@@ -11,7 +11,9 @@ const LIBRARY = /^\/learn(\/|$)/;
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
-export function waitingMessage(n) {
+export function waitingMessage(n, state) {
+  // Online but the server could not save it (a 5xx): "later", not "when you are online".
+  if (state === 'server-error') return `Saved on this phone, will send later (${n} waiting)`;
   return `Saved on this phone, will be sent when you are online (${n} waiting)`;
 }
 
@@ -65,7 +67,7 @@ function show(status) {
   let text = '';
   let signIn = false;
   if (status.waiting > 0) {
-    text = waitingMessage(status.waiting);
+    text = waitingMessage(status.waiting, status.state);
     if (status.state === 'signed-out') {
       text += '. Please sign in so they can be sent.';
       signIn = true;
@@ -89,7 +91,7 @@ function show(status) {
     }
   }
   if (page) {
-    if (status.waiting > 0) page.textContent = waitingMessage(status.waiting);
+    if (status.waiting > 0) page.textContent = waitingMessage(status.waiting, status.state);
     else if (status.sent > 0) page.textContent = 'Sent. It is now in your record.';
     else if (page.textContent.startsWith('Saved on this phone')) page.textContent = 'Nothing is waiting on this phone.';
     showProblems(problems);

@@ -24,7 +24,7 @@ async function postJSON(url, body) {
     headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrfToken(), Accept: 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  if (!response.ok) throw Object.assign(new Error(`${url} answered ${response.status}`), { status: response.status });
   return response.json();
 }
 
@@ -73,8 +73,18 @@ async function turnOn() {
       await subscription.unsubscribe();
       subscription = null;
     }
-    subscription = subscription || await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-    await postJSON('/reminders/push/subscribe', subscription.toJSON());
+    const subscribe = () => reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    subscription = subscription || await subscribe();
+    try {
+      await postJSON('/reminders/push/subscribe', subscription.toJSON());
+    } catch (error) {
+      if (error.status !== 409) throw error;
+      // Another account on this phone holds this browser's subscription: this account gets a
+      // new one of its own (the old one ends, and the server forgets it at the next send).
+      await subscription.unsubscribe();
+      subscription = await subscribe();
+      await postJSON('/reminders/push/subscribe', subscription.toJSON());
+    }
     show(true);
     say('Notifications are on for this phone.');
   } catch (error) {

@@ -139,8 +139,15 @@
     } catch (error) { /* no Background Sync here: page load, online and focus still send */ }
   }
 
+  // Entries the account now on this phone may see: its own, and those saved with no account.
+  // A shared phone shows no one the entries of another account (they wait for their owner).
+  async function visibleEntries() {
+    const account = (await getMeta('account')) || null;
+    return (await getAll(OUTBOX)).filter((e) => !e.owner || e.owner === account);
+  }
+
   async function status(extra) {
-    const entries = await getAll(OUTBOX);
+    const entries = await visibleEntries();
     return {
       type: 'status',
       waiting: entries.filter((e) => e.state === 'waiting').length,
@@ -285,23 +292,39 @@
     });
   }
 
-  // Upcoming appointments: a copy that lives only on this device, cleared at sign-out.
-  async function saveAppointments(list) {
+  // Upcoming appointments: a copy that lives only on this device, cleared at sign-out, and
+  // shown only while the account that fetched it is the one on this phone.
+  async function saveAppointments(list, owner) {
     await tx([APPOINTMENTS], 'readwrite', (t) => {
       const store = t.objectStore(APPOINTMENTS);
       store.clear();
       for (const item of list) store.put(item);
     });
     await setMeta('appointmentsSavedAt', Date.now());
+    await setMeta('appointmentsOwner', owner || null);
   }
 
-  const readAppointments = () => getAll(APPOINTMENTS);
+  async function readAppointments() {
+    const owner = await getMeta('appointmentsOwner');
+    return owner && owner === (await getMeta('account')) ? getAll(APPOINTMENTS) : [];
+  }
+
+  // Entries saved by another account than `account` (a shared phone), and their removal.
+  async function othersEntries(account) {
+    return (await getAll(OUTBOX)).filter((e) => e.owner && e.owner !== account);
+  }
+
+  async function discardMany(seqs) {
+    await deleteEntries(seqs);
+    announce(await status());
+  }
 
   async function forgetDevice() {
     // Sign-out: the appointments copy goes; the outbox stays for its owner's next sign-in.
     await tx([APPOINTMENTS, META], 'readwrite', (t) => {
       t.objectStore(APPOINTMENTS).clear();
       t.objectStore(META).delete('appointmentsSavedAt');
+      t.objectStore(META).delete('appointmentsOwner');
       t.objectStore(META).delete('account');
     });
   }
@@ -314,5 +337,6 @@
   scope.UprightSync = {
     SYNC_TAG, CHANNEL, uuid, bodyFromPairs, enqueue, enqueueFormPairs, flush, status, discard,
     getMeta, setMeta, saveAppointments, outboxEntries: () => getAll(OUTBOX), readAppointments, forgetDevice, accepted,
+    visibleEntries, othersEntries, discardMany,
   };
 }(self));

@@ -1,0 +1,237 @@
+"""Server-side sessions: one `DeviceSession` row per signed-in browser.
+
+The browser holds two random ids: the session id (inside the signed session cookie) and, when
+"Keep me signed in" was ticked, a remember token (its own cookie). The database keeps only their
+SHA-256 digests. A session id is good while the row exists, was used in the last
+`idle` and is younger than `absolute`; the remember token brings a lapsed session back with new
+ids (each token works once) for `remember` after its last use. Signing out deletes the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..models import DeviceSession, User
+
+# last_seen_at is written at most this often: a page view need not be a database write.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+    remember: timedelta = timedelta(days=30)
+
+    @classmethod
+    def from_config(cls, config) -> SessionPolicy:
+        return cls(
+            timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+            timedelta(days=config["REMEMBER_DAYS"]),
+        )
+
+    def session_alive(self, device: DeviceSession, now: datetime) -> bool:
+        return (
+            device.last_seen_at + self.idle > now
+            and device.session_started_at + self.absolute > now
+        )
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the browser is given: the device row, its session id and maybe a remember token."""
+
+    device: DeviceSession
+    session_id: str
+    remember_token: str | None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_device(
+    session: Session,
+    user: User,
+    *,
+    user_agent: str,
+    remember: bool,
+    now: datetime,
+    policy: SessionPolicy,
+) -> Issued:
+    """A new session for a fresh sign-in (new ids: nothing from before the sign-in carries over)."""
+    session.execute(delete(DeviceSession).where(*_lapsed(user.id, now, policy)))
+    session_id = new_token()
+    remember_token = new_token() if remember else None
+    device = DeviceSession(
+        user_id=user.id,
+        session_hash=digest(session_id),
+        remember_hash=digest(remember_token) if remember_token else None,
+        remember_expires_at=now + policy.remember if remember_token else None,
+        user_agent=(user_agent or "")[:300],
+        created_at=now,
+        session_started_at=now,
+        last_seen_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return Issued(device, session_id, remember_token)
+
+
+def _lapsed(user_id: int, now: datetime, policy: SessionPolicy) -> tuple:
+    """Rows of this user that can never sign anyone in again."""
+    return (
+        DeviceSession.user_id == user_id,
+        or_(
+            DeviceSession.last_seen_at <= now - policy.idle,
+            DeviceSession.session_started_at <= now - policy.absolute,
+        ),
+        or_(DeviceSession.remember_expires_at.is_(None), DeviceSession.remember_expires_at <= now),
+    )
+
+
+def find_device(
+    session: Session, session_id: str | None, *, now: datetime, policy: SessionPolicy
+) -> DeviceSession | None:
+    """The live device for this session id, its last use noted; None once it has ended."""
+    if not session_id:
+        return None
+    device = session.scalar(
+        select(DeviceSession).where(DeviceSession.session_hash == digest(session_id))
+    )
+    if device is None or not policy.session_alive(device, now):
+        return None
+    if now - device.last_seen_at >= TOUCH_EVERY:
+        device.last_seen_at = now
+        session.commit()
+    return device
+
+
+def resume_device(
+    session: Session, remember_token: str | None, *, now: datetime, policy: SessionPolicy
+) -> Issued | None:
+    """A remembered browser back after its session lapsed: new session id, new remember token.
+
+    The swap is one conditional UPDATE, so a token used twice at once resumes only one of them.
+    """
+    if not remember_token:
+        return None
+    session_id, fresh = new_token(), new_token()
+    swapped = session.execute(
+        update(DeviceSession)
+        .where(
+            DeviceSession.remember_hash == digest(remember_token),
+            DeviceSession.remember_expires_at > now,
+        )
+        .values(
+            session_hash=digest(session_id),
+            remember_hash=digest(fresh),
+            remember_expires_at=now + policy.remember,
+            session_started_at=now,
+            last_seen_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if swapped.rowcount != 1:
+        session.rollback()
+        return None
+    session.commit()
+    device = session.scalar(
+        select(DeviceSession).where(DeviceSession.session_hash == digest(session_id))
+    )
+    return Issued(device, session_id, fresh) if device is not None else None
+
+
+def end_session(session: Session, session_id: str | None) -> None:
+    """Sign-out: this browser's session and remember token end at once."""
+    if session_id:
+        session.execute(
+            delete(DeviceSession).where(DeviceSession.session_hash == digest(session_id))
+        )
+
+
+def end_device(session: Session, user: User, device_id: int) -> bool:
+    """ "Sign out" next to one device on the account page (only the patient's own devices)."""
+    result = session.execute(
+        delete(DeviceSession).where(DeviceSession.id == device_id, DeviceSession.user_id == user.id)
+    )
+    return result.rowcount == 1
+
+
+def end_all(session: Session, user: User, *, keep: DeviceSession | None = None) -> None:
+    """Every session and remember token of the patient ends, except the one in `keep`."""
+    condition = [DeviceSession.user_id == user.id]
+    if keep is not None:
+        condition.append(DeviceSession.id != keep.id)
+    session.execute(delete(DeviceSession).where(*condition))
+
+
+def renew_remember(device: DeviceSession, *, now: datetime, policy: SessionPolicy) -> str | None:
+    """After a password change the device keeps its place with a new remember token."""
+    if device.remember_hash is None:
+        return None
+    token = new_token()
+    device.remember_hash = digest(token)
+    device.remember_expires_at = now + policy.remember
+    return token
+
+
+def list_devices(
+    session: Session, user: User, *, now: datetime, policy: SessionPolicy
+) -> list[DeviceSession]:
+    """The patient's signed-in devices (a live session or a valid remember token), latest first."""
+    rows = session.scalars(
+        select(DeviceSession)
+        .where(DeviceSession.user_id == user.id)
+        .order_by(DeviceSession.last_seen_at.desc())
+    ).all()
+    return [
+        d
+        for d in rows
+        if policy.session_alive(d, now) or (d.remember_expires_at and d.remember_expires_at > now)
+    ]
+
+
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("SamsungBrowser", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("CriOS", "Chrome"),
+    ("OPR/", "Opera"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("iPhone", "an iPhone"),
+    ("iPad", "an iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Macintosh", "a Mac"),
+    ("CrOS", "a Chromebook"),
+    ("Linux", "Linux"),
+]
+
+
+def describe_agent(user_agent: str) -> str:
+    """'Chrome on Android', 'Safari on an iPhone': what a patient recognises, not the raw string."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if re.search(r"HeadlessChrome", user_agent):
+        browser = "Chrome"
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"A browser on {system}" if system else "An unknown browser")
