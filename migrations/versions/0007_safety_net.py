@@ -2,14 +2,14 @@
 repeats of computed warning signs
 
 Revision ID: 0007_safety_net
-Revises: 0002
+Revises: 0005_accounts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_safety_net"
-down_revision = "0002"
+down_revision = "0005_accounts"
 branch_labels = None
 depends_on = None
 
