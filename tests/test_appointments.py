@@ -15,7 +15,7 @@ from pwa.appointments.services import (
     suggested_follow_ups,
 )
 from pwa.models import Appointment, Profile, new_uuid, utcnow
-from pwa.templating import long_date
+from pwa.templating import when
 
 from .conftest import make_patient
 
@@ -90,7 +90,7 @@ def test_creating_stores_utc_and_shows_local_time_and_a_question_checklist(clien
     assert saved.phone == "+1 (555) 010-2000" and saved.location == "City Spine Clinic, 4th floor"
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"{long_date(date(2030, 3, 4))}, 2:30 pm" in page  # "Monday 4 March 2030, 2:30 pm"
+    assert f"{when(date(2030, 3, 4))}, 2:30 pm" in page  # "Mon 4 Mar 2030, 2:30 pm"
     assert page.count('type="checkbox"') == 2
     assert "Can I lift my grandson?" in page and "Spine specialist" in page
     assert 'href="tel:+1(555)010-2000"' in page

@@ -150,16 +150,17 @@ def test_history_lists_newest_first_with_an_svg_trend(client, signed_in):
     make_checkin(signed_in, date=today - timedelta(days=3), pain_avg=7)
     make_checkin(signed_in, date=today, pain_avg=4)
     html = client.get("/history").get_data(as_text=True)
-    chart = html[html.index("<svg") : html.index("</svg>")]
+    chart = html[html.index('<svg class="trend-plot"') : html.index("</svg></div>")]
     assert "higher = worse" in chart and "<script" not in chart
-    assert html.index(f"{today.day} {today:%B}") < html.index("Average pain <strong>7")
+    assert html.index("Pain <strong>4") < html.index("Pain <strong>7")
 
 
 def test_several_checkins_on_one_day_all_stay_in_history(client, signed_in):
-    make_checkin(signed_in, pain_avg=6)
-    make_checkin(signed_in, pain_avg=3)
+    first = make_checkin(signed_in, pain_avg=6)
+    latest = make_checkin(signed_in, pain_avg=3)
     html = client.get("/history").get_data(as_text=True)
-    assert html.count('class="card"') >= 2
+    assert "Pain <strong>3" in html and "Earlier that day: pain 6" in html
+    assert f"/checkin/{first.uuid}/edit" in html and f"/checkin/{latest.uuid}/edit" in html
 
 
 def test_edit_changes_the_checkin_and_keeps_its_id(client, signed_in, db):

@@ -170,3 +170,11 @@ def test_the_calendar_repeats_a_medicine_exactly_like_the_engine(
     if not with_end:
         assert len(from_calendar) == 12
     assert all(to_local(m, tzinfo) for m in from_engine)
+
+
+def test_the_day_before_alarm_is_written_as_a_date_time_as_rfc_5545_requires(client, signed_in):
+    add_appointment(signed_in, datetime(2031, 7, 15, 14, 30))
+    body = client.get("/appointments.ics").get_data(as_text=True)
+    lines = body.replace("\r\n ", "").splitlines()
+    assert "TRIGGER;VALUE=DATE-TIME:20310714T220000Z" in lines
+    assert "TRIGGER:-PT2H" in lines  # a duration needs no VALUE

@@ -250,7 +250,7 @@ def test_home_reminds_of_the_checkin_after_its_time_until_it_is_done(client, sig
 
 
 def test_a_patient_with_no_account_data_of_reminders_sees_a_plain_home(client, signed_in):
-    with patch("pwa.reminders.views.home_items", return_value=[]):
+    with patch("pwa.main.services.home_items", return_value=[]):
         page = client.get("/").get_data(as_text=True)
     assert "home-reminders" not in page
 

@@ -6,8 +6,6 @@ from datetime import date, timedelta
 from pwa.checkin.services import rolling_mean
 from pwa.checkin.trend import trend_svg
 
-from .conftest import make_checkin
-
 DAY = date(2026, 3, 10)
 
 
@@ -35,7 +33,8 @@ def test_the_mean_is_rounded_to_two_decimals():
 
 def test_the_history_chart_draws_the_line_only_from_three_logged_days(app, signed_in):
     today = signed_in.today()
-    checkins = [make_checkin(signed_in, date=today - timedelta(days=i)) for i in (0, 1, 2)]
-    assert "<polyline" not in str(trend_svg(checkins)), "one point is not a line"
-    checkins.append(make_checkin(signed_in, date=today - timedelta(days=3)))
-    assert "<polyline" in str(trend_svg(checkins))
+    start = today - timedelta(days=29)
+    daily = {today - timedelta(days=i): 4 for i in (0, 1, 2)}
+    assert 'class="average"' not in str(trend_svg(daily, start, today)), "one point, no line"
+    daily[today - timedelta(days=3)] = 4
+    assert 'class="average"' in str(trend_svg(daily, start, today))

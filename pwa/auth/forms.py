@@ -56,7 +56,7 @@ class RegisterForm(FlaskForm):
         "Your time zone",
         validators=[DataRequired("Please enter your time zone."), validate_zone],
         description="Set from this device. Reminders and 'today' follow it.",
-        render_kw={"list": "zones", "data-browser-zone": "1", "autocomplete": "off"},
+        render_kw={"data-browser-zone": "1"},
     )
 
     def validate_password(self, field) -> None:

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db, db_session, login_manager
 from ..models import User, utcnow
-from ..timezones import COMMON_ZONES
+from ..timezones import common_zone_choices, zone_choices
 from . import bp
 from .devices import end_all, end_device, list_devices
 from .emails import send_reset, send_someone_registered, send_verification
@@ -105,7 +105,9 @@ def register():
             sign_in(user, remember=True)
             flash("Welcome to Upright. Tell us a little about your back first.", "success")
             return redirect(url_for("profile.edit", welcome=1))
-    return render_template("auth/register.html", form=form, zones=COMMON_ZONES)
+    return render_template(
+        "auth/register.html", form=form, zones=zone_choices(), common_zones=common_zone_choices()
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from ..records.forms import RecordForm, form_data
 from ..reminders.medicines import medicines
 from . import bp
 from .forms import CheckInForm, WarningActionForm
+from .history import FILTERS, build_history
 from .services import (
     also_on_text,
     delete_checkin,
@@ -33,7 +34,6 @@ from .signs import (
     signs_by_tier,
     top_tier,
 )
-from .trend import history_page, trend_svg
 
 
 def own_checkin_or_404(uuid: str):
@@ -82,7 +82,7 @@ def new():
         form.date.data = current_user.today()
     if form.validate_on_submit():
         record = form.record
-        checkin, created = save_checkin(
+        checkin, _created = save_checkin(
             db_session(),
             current_user,
             record.column_values(),
@@ -90,9 +90,7 @@ def new():
             now=utcnow(),
             uuid=record.id,
         )
-        db.session.commit()
-        if created:
-            flash("Your check-in is saved.", "success")
+        db.session.commit()  # the result page's heading says it is saved: no flash as well
         return redirect(url_for("checkin.done", uuid=checkin.uuid))
     today = current_user.today()
     return render_form(
@@ -157,7 +155,6 @@ def edit(uuid: str):
             now=utcnow(),
         )
         db.session.commit()
-        flash("Your changes are saved.", "success")
         return redirect(url_for("checkin.done", uuid=uuid))
     return render_form(
         form,
@@ -185,12 +182,17 @@ def delete(uuid: str):
 @bp.get("/history")
 @login_required
 def history():
-    checkins = list_checkins(db_session(), current_user)
-    page = history_page(checkins, request.args.get("page", 1, type=int))
+    history = build_history(
+        list_checkins(db_session(), current_user),
+        current_user,
+        utcnow(),
+        show=request.args.get("show", "all"),
+        page=request.args.get("page", 1, type=int),
+    )
     return render_template(
         "checkin/history.html",
-        page=page,
-        chart=trend_svg(checkins),
+        history=history,
+        filters=FILTERS,
         signs=ALL_SIGNS,
         actions=WARNING_ACTIONS,
         also_on_text=also_on_text,

@@ -32,6 +32,8 @@ STOP_WORDS = sorted(set(_STOP_TEXT.split()))
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 PREFIX_MIN = 3  # query words this long also match longer words ("kypho" finds kyphoplasty)
+TYPO_MIN = 4  # query words this long that match nothing also match words one typo away
+PASSAGE_MAX = 220  # characters of the matching passage shown under a result
 WEIGHTS = {"title": 3, "summary": 2, "body": 1}
 
 
@@ -83,8 +85,37 @@ def write_index(library: Library, path: Path = INDEX_PATH) -> int:
     return len(text.encode("utf-8"))
 
 
+def one_typo(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one letter changed, added, left out, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+        return len(diffs) == 1 or swapped
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def expand(term: str, vocabulary: dict) -> set[str]:
+    """The index words a query word stands for: itself, longer words it begins (3 letters or
+    more), or, when those find nothing, words one typo away (4 letters or more)."""
+    found = {w for w in vocabulary if w == term or (len(term) >= PREFIX_MIN and w.startswith(term))}
+    if not found and len(term) >= TYPO_MIN:
+        found = {w for w in vocabulary if one_typo(term, w)}
+    return found
+
+
 def search(index: dict, query: str) -> list[dict]:
-    """Pages containing every word of the query, best first.
+    """Pages containing every word of the query (or a word one typo away), best first.
 
     A word of three letters or more also matches words that begin with it. A page scores 3 for
     each query word in its title, 2 in its summary, 1 in its body only; ties keep library order.
@@ -94,33 +125,47 @@ def search(index: dict, query: str) -> list[dict]:
     if not terms:
         return []
     vocabulary = index["words"]
+    expanded = [expand(term, vocabulary) for term in terms]
     matches: set[int] | None = None
-    for term in terms:
-        found: set[int] = set(vocabulary.get(term, ()))
-        if len(term) >= PREFIX_MIN:
-            for word, pages in vocabulary.items():
-                if word.startswith(term):
-                    found.update(pages)
+    for found_words in expanded:
+        found: set[int] = {n for word in found_words for n in vocabulary[word]}
         matches = found if matches is None else matches & found
     pages = index["pages"]
     scored = []
     for n in matches or ():
         page = pages[n]
         title, summary = words(page["title"], stop), words(page["summary"], stop)
-        score = sum(_field_weight(term, title, summary) for term in terms)
+        score = sum(_field_weight(found_words, title, summary) for found_words in expanded)
         scored.append((-score, n))
     return [pages[n] for _, n in sorted(scored)]
 
 
-def _field_weight(term: str, title: list[str], summary: list[str]) -> int:
-    def has(field: list[str]) -> bool:
-        return any(w == term or (len(term) >= PREFIX_MIN and w.startswith(term)) for w in field)
-
-    if has(title):
+def _field_weight(found_words: set[str], title: list[str], summary: list[str]) -> int:
+    if found_words.intersection(title):
         return WEIGHTS["title"]
-    if has(summary):
+    if found_words.intersection(summary):
         return WEIGHTS["summary"]
     return WEIGHTS["body"]
+
+
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def passage(index: dict, text: str, query: str) -> str | None:
+    """The first sentence of a page's text that holds a query word, cut to about 220
+    characters: shown under the result, so the patient sees why it was found. (The index
+    carries no text, to stay small; search.js reads the sentence from the cached page.)"""
+    stop = set(index["stop"])
+    wanted = set()
+    for term in dict.fromkeys(words(query, stop)):
+        wanted |= expand(term, index["words"])
+    for sentence in SENTENCE_RE.split(text):
+        if wanted.intersection(words(sentence, stop)):
+            sentence = sentence.strip()
+            if len(sentence) <= PASSAGE_MAX:
+                return sentence
+            return sentence[:PASSAGE_MAX].rsplit(" ", 1)[0] + " …"
+    return None
 
 
 def load_index(path: Path = INDEX_PATH) -> dict:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ..models import Profile
 from .library import Article, Library, get_library
-from .search import build_index, search
+from .search import build_index, passage, search
 
 # The article that explains each treatment, and what to read about life at home after it.
 TREATMENT_ARTICLES = {
@@ -73,4 +73,17 @@ def search_library(query: str, library: Library | None = None) -> list[Article]:
         article = library.glossary if page["slug"] == "glossary" else library.get(page["slug"])
         if article is not None:
             found.append(article)
+    return found
+
+
+def search_passages(query: str, library: Library | None = None) -> dict[str, str]:
+    """For each page found, the sentence that matched (shown under the result)."""
+    library = library or get_library()
+    index = _index_for(library)
+    texts = {page.slug: page.text for page in library.all_pages()}
+    found = {}
+    for page in search(index, query):
+        text = passage(index, texts.get(page["slug"], ""), query)
+        if text:
+            found[page["slug"]] = text
     return found

@@ -6,7 +6,7 @@ from . import bp
 from .fall_check import MAX_POINTS, QUESTIONS, score
 from .forms import FallCheckForm
 from .library import TOPICS, get_library
-from .services import search_library
+from .services import search_library, search_passages
 
 MAX_QUERY = 200
 
@@ -22,7 +22,8 @@ def search():
     """The search form without JavaScript; static/js/search.js gives the same answers offline."""
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     results = search_library(query) if query else []
-    return render_template("learn/search.html", query=query, results=results)
+    passages = search_passages(query) if results else {}
+    return render_template("learn/search.html", query=query, results=results, passages=passages)
 
 
 @bp.get("/check/falls")

@@ -1,22 +1,175 @@
-"""What the home screen shows."""
+"""What the home screen shows, all built here: the one place a reader looks for it.
 
-from datetime import datetime
+Recovery context first (how far along, what usually comes next), then today's check-in,
+the reminders that are due, today's medicine doses and the next appointment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment
-from ..models import CheckIn, User, utcnow
+from ..models import Appointment, CheckIn, MedicineDose, Profile, Reminder, User
+from ..reminders.schedules import occurrences_between, to_local
+from ..reminders.services import HomeItem, clock_words, home_items, schedule_of
+from ..timezones import local_to_utc
+
+PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
+
+# The follow-up that usually happens (CLINICAL.md section 6): (first day, last day, what).
+PROCEDURE_CHECK = (10, 14, "Wound and pain check, usually 10 to 14 days after")
+USUAL_FOLLOW_UP = (
+    (42, 42, "Pain and function review, usually about 6 weeks after"),
+    (90, 90, "A review if the pain is still strong, about 3 months after"),
+    (365, 365, "Yearly check of height, falls and bone medicine, a year after"),
+)
 
 
-def home_summary(session: Session, patient: User, now: datetime | None = None) -> dict:
-    now = now or utcnow()
-    checked_in_today = session.scalar(
-        select(CheckIn.id)
-        .where(CheckIn.user_id == patient.id, CheckIn.date == patient.today(now))
-        .limit(1)
+@dataclass(frozen=True)
+class RecoveryDay:
+    days: int  # days since the event; negative while it is still ahead
+    event: str  # "your kyphoplasty", "your fracture"
+
+    @property
+    def text(self) -> str:
+        if self.days > 0:
+            return f"Day {self.days} after {self.event}"
+        if self.days == 0:
+            return f"{self.event[0].upper()}{self.event[1:]} is today"
+        ahead = -self.days
+        return f"{self.event[0].upper()}{self.event[1:]} is in {ahead} day{'s' * (ahead != 1)}"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    day: date  # the first day it usually happens
+    text: str  # "Pain and function review, usually about 6 weeks after your kyphoplasty"
+
+
+@dataclass(frozen=True)
+class TodaysDose:
+    at: datetime  # UTC, the scheduled moment
+    time: str  # "8:00 am"
+    name: str
+    dose: str | None
+    status: str  # taken | skipped | due | later
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    first_name: str | None
+    today: date
+    checked_in_today: bool
+    recovery: RecoveryDay | None
+    next_milestone: Milestone | None
+    next_appointment: Appointment | None
+    doses_today: list[TodaysDose]
+    reminders: list[HomeItem]
+
+
+def home_summary(session: Session, patient: User, now: datetime) -> HomeSummary:
+    today = patient.today(now)
+    return HomeSummary(
+        first_name=first_name(patient.name),
+        today=today,
+        checked_in_today=checked_in_on(session, patient, today),
+        recovery=recovery_day(patient.profile, today),
+        next_milestone=next_milestone(patient.profile, today),
+        next_appointment=next_appointment(session, patient, now),
+        doses_today=doses_today(session, patient, now),
+        reminders=home_items(session, patient, now),
     )
-    return {
-        "checked_in_today": checked_in_today is not None,
-        "next_appointment": next_appointment(session, patient, now),
+
+
+def first_name(name: str | None) -> str | None:
+    """The first word of the name the patient gave, for "Hello, Ada"."""
+    words = (name or "").split()
+    return words[0] if words else None
+
+
+def checked_in_on(session: Session, patient: User, day: date) -> bool:
+    found = session.scalar(
+        select(CheckIn.id).where(CheckIn.user_id == patient.id, CheckIn.date == day).limit(1)
+    )
+    return found is not None
+
+
+def recovery_event(profile: Profile | None) -> tuple[date, str] | None:
+    """What recovery is counted from: the procedure if there was one, else the fracture."""
+    if profile is None:
+        return None
+    if profile.procedure_date:
+        name = PROCEDURE_NAMES.get(profile.treatment or "", "procedure")
+        return profile.procedure_date, f"your {name}"
+    if profile.fracture_date:
+        return profile.fracture_date, "your fracture"
+    return None
+
+
+def recovery_day(profile: Profile | None, today: date) -> RecoveryDay | None:
+    event = recovery_event(profile)
+    if event is None:
+        return None
+    start, name = event
+    return RecoveryDay((today - start).days, name)
+
+
+def next_milestone(profile: Profile | None, today: date) -> Milestone | None:
+    """The next follow-up that usually happens, counted from the procedure or fracture."""
+    event = recovery_event(profile)
+    if event is None:
+        return None
+    start, name = event
+    steps = ((PROCEDURE_CHECK,) if profile and profile.procedure_date else ()) + USUAL_FOLLOW_UP
+    for first, last, text in steps:
+        if start + timedelta(days=last) >= today:
+            return Milestone(start + timedelta(days=first), f"{text} {name}")
+    return None
+
+
+def doses_today(session: Session, patient: User, now: datetime) -> list[TodaysDose]:
+    """Every medicine dose scheduled for the patient's today, and whether it was answered.
+
+    Read-only here: the schedules are the reminders' (pwa/reminders), the answers the doses
+    the patient recorded from a reminder.
+    """
+    today = patient.today(now)
+    zone = patient.zone
+    day_start = local_to_utc(today, time(0), patient.timezone) - timedelta(microseconds=1)
+    day_end = local_to_utc(today + timedelta(days=1), time(0), patient.timezone)
+    medicines = session.scalars(
+        select(Reminder).where(
+            Reminder.user_id == patient.id,
+            Reminder.kind == "medicine",
+            Reminder.enabled.is_(True),
+            Reminder.deleted_at.is_(None),
+        )
+    )
+    answers = {
+        (dose.reminder_id, dose.occurrence_at): dose.status
+        for dose in session.scalars(
+            select(MedicineDose).where(
+                MedicineDose.user_id == patient.id,
+                MedicineDose.occurrence_at > day_start,
+                MedicineDose.occurrence_at < day_end,
+            )
+        )
     }
+    doses = []
+    for medicine in medicines:
+        schedule = schedule_of(medicine)
+        if schedule is None:
+            continue
+        for at in occurrences_between(schedule, zone, day_start, day_end - timedelta(seconds=1)):
+            status = answers.get((medicine.id, at)) or ("due" if at <= now else "later")
+            local = to_local(at, zone).time()
+            doses.append(
+                TodaysDose(
+                    at, clock_words(local), medicine.name or "Medicine", medicine.dose, status
+                )
+            )
+    return sorted(doses, key=lambda dose: (dose.at, dose.name))

@@ -1,5 +1,5 @@
 from flask import current_app, jsonify, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from ..extensions import db, db_session
 from ..models import utcnow
@@ -14,7 +14,16 @@ def index():
         return render_template("main/welcome.html")
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
-    return render_template("main/home.html", summary=home_summary(db_session(), current_user))
+    return render_template(
+        "main/home.html", summary=home_summary(db_session(), current_user, utcnow())
+    )
+
+
+@bp.get("/more")
+@login_required
+def more():
+    """The bottom bar's "More": every page a patient reaches less often."""
+    return render_template("main/more.html")
 
 
 @bp.get("/healthz")

@@ -117,7 +117,6 @@ class AccountForm(FlaskForm):
     timezone = StringField(
         "Your time zone",
         [DataRequired("Please enter your time zone."), validate_zone],
-        render_kw={"list": "zones", "autocomplete": "off"},
     )
     emergency_number = StringField(
         "Emergency number where you live",

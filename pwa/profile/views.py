@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from ..auth.views import signed_in_devices
 from ..extensions import db
-from ..timezones import COMMON_ZONES
+from ..timezones import common_zone_choices, zone_choices
 from . import bp
 from .forms import AccountForm, ProfileForm
 from .services import profile_form_data, save_profile
@@ -31,5 +31,9 @@ def account():
         flash("Your settings are saved.", "success")
         return redirect(url_for("profile.account"))
     return render_template(
-        "profile/account.html", form=form, zones=COMMON_ZONES, devices=signed_in_devices()
+        "profile/account.html",
+        form=form,
+        zones=zone_choices(),
+        common_zones=common_zone_choices(),
+        devices=signed_in_devices(),
     )

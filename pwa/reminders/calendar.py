@@ -39,11 +39,16 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _alarm(trigger, description: str) -> Alarm:
+def _alarm(trigger: datetime | timedelta, description: str) -> Alarm:
+    """A display alarm; an absolute moment is marked VALUE=DATE-TIME (RFC 5545 3.8.6.3),
+    without which calendars read the trigger as a duration and drop or misplace it."""
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", description)
-    alarm.add("trigger", trigger)
+    if isinstance(trigger, datetime):
+        alarm.add("trigger", trigger, parameters={"VALUE": "DATE-TIME"})
+    else:
+        alarm.add("trigger", trigger)
     return alarm
 
 

@@ -151,6 +151,11 @@ def in_quiet_hours(at: time, start: time, end: time) -> bool:
     return at >= start or at < end  # across midnight, e.g. 22:00 to 07:00
 
 
+def quiet_clashes(times: list[time | None], start: time, end: time) -> list[time]:
+    """The times of day inside quiet hours: their reminders wait until the quiet hours end."""
+    return [at for at in times if isinstance(at, time) and in_quiet_hours(at, start, end)]
+
+
 def after_quiet_hours(moment: datetime, zone: ZoneInfo, start: time, end: time) -> datetime:
     """`moment` (naive UTC), or the end of the quiet hours it falls in."""
     local = to_local(moment, zone)

@@ -17,16 +17,18 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..extensions import csrf, db, db_session
-from ..models import utcnow
+from ..models import Reminder, ReminderSettings, utcnow
 from ..validators import utc_moment
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
 from .channels import application_server_key, load_or_create_vapid, vapid_key_path
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
+from .schedules import quiet_clashes
 from .services import (
     InvalidSubscription,
     SubscriptionTaken,
     checkin_reminder,
+    clock_words,
     delete_subscription,
     delivery_for_token,
     describe_schedule,
@@ -34,7 +36,6 @@ from .services import (
     find_dose_reminder,
     find_medicine,
     has_push,
-    home_items,
     is_scheduled_occurrence,
     medicine_form_data,
     medicines,
@@ -50,14 +51,6 @@ from .services import (
     snooze,
     turn_off,
 )
-
-
-@bp.app_template_global()
-def home_reminders() -> list:
-    """Due and missed reminders for the home screen (templates/_partials/home_reminders.html)."""
-    if not current_user.is_authenticated:
-        return []
-    return home_items(db_session(), current_user, utcnow())
 
 
 @bp.app_template_global()
@@ -111,8 +104,9 @@ def medicine_new():
         save_medicine(db_session(), current_user, None, form.values(), settings, now)
         db.session.commit()
         flash(f"The reminder for {form.name.data.strip()} is saved.", "success")
+        flash_quiet_clash(form, settings)
         return redirect(url_for(".index"))
-    return render_template("reminders/medicine.html", form=form, reminder=None)
+    return render_medicine_form(form, None)
 
 
 @bp.route("/reminders/medicines/<int:reminder_id>", methods=["GET", "POST"])
@@ -126,8 +120,43 @@ def medicine_edit(reminder_id: int):
         save_medicine(db_session(), current_user, reminder, form.values(), settings, now)
         db.session.commit()
         flash(f"The reminder for {reminder.name} is saved.", "success")
+        flash_quiet_clash(form, settings)
         return redirect(url_for(".index"))
-    return render_template("reminders/medicine.html", form=form, reminder=reminder)
+    return render_medicine_form(form, reminder)
+
+
+def render_medicine_form(form: MedicineForm, reminder: Reminder | None) -> str:
+    """The medicine form, with the patient's quiet hours said next to the times (issue 17)."""
+    settings = ensure_defaults(db_session(), current_user, utcnow())
+    quiet = settings if settings.quiet_enabled else None
+    clashes = quiet_clashes(form_times(form), settings.quiet_start, settings.quiet_end)
+    return render_template(
+        "reminders/medicine.html",
+        form=form,
+        reminder=reminder,
+        quiet=quiet,
+        clashes=clashes if quiet else [],
+        clock_words=clock_words,
+    )
+
+
+def form_times(form: MedicineForm) -> list:
+    """The clock times typed in the form's time boxes (a box left empty or wrong is skipped)."""
+    return [form[name].data for name in form.TIME_FIELDS if form[name].data is not None]
+
+
+def flash_quiet_clash(form: MedicineForm, settings: ReminderSettings) -> None:
+    """Says so when a saved time is inside quiet hours, rather than moving it silently."""
+    if not settings.quiet_enabled:
+        return
+    for at in quiet_clashes(form_times(form), settings.quiet_start, settings.quiet_end):
+        flash(
+            f"{clock_words(at)} is in your quiet hours ({clock_words(settings.quiet_start)} to "
+            f"{clock_words(settings.quiet_end)}), so this reminder will come at "
+            f"{clock_words(settings.quiet_end)} instead. Change the time, or your quiet hours, "
+            "if that does not suit you.",
+            "info",
+        )
 
 
 @bp.route("/reminders/medicines/<int:reminder_id>/remove", methods=["GET", "POST"])
@@ -202,7 +231,8 @@ def act(token: str, action: str):
     db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"status": action, "message": message})
-    flash(message, "success")
+    if action != "taken":  # the page itself says "Marked as taken": not twice
+        flash(message, "success")
     return redirect(url_for(".act_page", token=token))
 
 

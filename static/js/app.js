@@ -9,6 +9,9 @@ import { startInstall } from './install.js';
 import { startUpdates } from './update.js';
 import { startAppointmentsCopy } from './appointments-copy.js';
 import { startSharedPhone } from './shared-phone.js';
+import { startDeviceNav } from './device-nav.js';
+import { startTextSize } from './text-size.js';
+import { startCopyButtons } from './copy.js';
 
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -24,4 +27,7 @@ startOutbox();
 startInstall();
 startAppointmentsCopy();
 startSharedPhone().catch(() => {});
+startDeviceNav();
+startTextSize();
+startCopyButtons();
 registration.then(startUpdates);

@@ -29,11 +29,14 @@ async function refresh(force) {
   );
 }
 
+// The app's one date format, as the `when` template filter writes it: "Sun 29 Nov 2026".
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 function longDate(iso) {
   const [y, m, d] = iso.split('-').map(Number);
-  return new Intl.DateTimeFormat('en-GB', {
-    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC',
-  }).format(new Date(Date.UTC(y, m - 1, d)));
+  const day = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return `${DAYS[day]} ${d} ${MONTHS[m - 1]} ${y}`;
 }
 
 function clock(hhmm) {
@@ -47,12 +50,16 @@ const el = (tag, props, ...children) => {
   return node;
 };
 
+// A phone number breaks, if it must, only between its groups (as the `phone` filter does).
+const phoneGroups = (phone) => phone.trim().split(/\s+/)
+  .flatMap((group, i) => [i ? ' ' : '', el('span', { className: 'nowrap' }, group)]);
+
 function card(a, pending) {
   const facts = el('dl', { className: 'facts' });
   const fact = (term, value) => { if (value) facts.append(el('dt', {}, term), el('dd', {}, value)); };
   fact('With', a.with_whom);
   fact('Where', a.location);
-  if (a.phone) fact('Phone', el('a', { href: `tel:${a.phone.replace(/[^0-9+]/g, '')}` }, a.phone));
+  if (a.phone) fact('Phone', el('a', { href: `tel:${a.phone.replace(/[^0-9+]/g, '')}` }, ...phoneGroups(a.phone)));
   fact('Notes', a.notes);
   const questions = Array.isArray(a.questions) ? a.questions
     : String(a.questions || '').split('\n').map((q) => q.trim()).filter(Boolean);

@@ -82,6 +82,8 @@ function show(status) {
   const quiet = !text && !problems.length;
   if (box && !(quiet && !box.textContent.startsWith('Saved on this phone'))) {
     box.replaceChildren(text);
+    // All sent and nothing refused is good news: shown as a success, not as a warning.
+    box.classList.toggle('app-status-success', status.sent > 0 && !status.waiting && !problems.length);
     if (signIn) { // the server said so just now; a cached page's header may say otherwise
       const link = Object.assign(document.createElement('a'), { href: `/login?next=${encodeURIComponent(window.location.pathname)}`, textContent: 'Sign in' });
       box.append(' ', link);

@@ -52,6 +52,19 @@ async function serverKey() {
   return keyBytes((await response.json()).publicKey);
 }
 
+// Setting up can hang (no connection to the phone's push service, a worker that never gets
+// ready): give up after a while with a plain message rather than "Turning on…" for ever.
+const SETUP_TIMEOUT_MS = 20000;
+
+class TimedOut extends Error {}
+
+function withTimeout(promise) {
+  const ms = Number(section.dataset.pushTimeout) || SETUP_TIMEOUT_MS;
+  let timer;
+  const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new TimedOut()), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 function show(isOn) {
   onWrap.hidden = isOn;
   offWrap.hidden = !isOn;
@@ -66,28 +79,34 @@ async function turnOn() {
       return;
     }
     say('Turning notifications on…');
-    const reg = await registration();
-    const key = await serverKey();
-    let subscription = await reg.pushManager.getSubscription();
-    if (subscription && !sameKey(subscription, key)) {
-      await subscription.unsubscribe();
-      subscription = null;
-    }
-    const subscribe = () => reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-    subscription = subscription || await subscribe();
-    try {
-      await postJSON('/reminders/push/subscribe', subscription.toJSON());
-    } catch (error) {
-      if (error.status !== 409) throw error;
-      // Another account on this phone holds this browser's subscription: this account gets a
-      // new one of its own (the old one ends, and the server forgets it at the next send).
-      await subscription.unsubscribe();
-      subscription = await subscribe();
-      await postJSON('/reminders/push/subscribe', subscription.toJSON());
-    }
+    await withTimeout((async () => {
+      const reg = await registration();
+      const key = await serverKey();
+      let subscription = await reg.pushManager.getSubscription();
+      if (subscription && !sameKey(subscription, key)) {
+        await subscription.unsubscribe();
+        subscription = null;
+      }
+      const subscribe = () => reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      subscription = subscription || await subscribe();
+      try {
+        await postJSON('/reminders/push/subscribe', subscription.toJSON());
+      } catch (error) {
+        if (error.status !== 409) throw error;
+        // Another account on this phone holds this browser's subscription: this account gets a
+        // new one of its own (the old one ends, and the server forgets it at the next send).
+        await subscription.unsubscribe();
+        subscription = await subscribe();
+        await postJSON('/reminders/push/subscribe', subscription.toJSON());
+      }
+    })());
     show(true);
     say('Notifications are on for this phone.');
   } catch (error) {
+    if (error instanceof TimedOut) {
+      say('Notifications could not be set up: this phone did not answer in time. Please try again later, or use e-mail reminders, which need nothing on the phone.');
+      return;
+    }
     say('Notifications could not be turned on. Please check your connection and try again, or use e-mail reminders.');
   } finally {
     onButton.disabled = false;

@@ -47,7 +47,7 @@ def test_a_patient_adds_changes_and_cancels_an_appointment_on_accessible_pages(
     )
     page.get_by_role("button", name="Save the appointment").click()
     page.wait_for_selector("text=Your appointment is saved.")
-    assert "Monday 4 March 2030, 2:30 pm" in page.locator("main").inner_text()
+    assert "Mon 4 Mar 2030, 2:30 pm" in page.locator("main").inner_text()  # the one format
     assert axe_violations(page) == [], "detail page"
     question = page.get_by_label("Can I lift my grandson?")
     question.check()  # the checklist works by tapping the question
