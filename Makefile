@@ -26,6 +26,9 @@ run-deps:
 
 test-deps: run-deps
 	@$(MAKE) --no-print-directory debs DEBS="$(TEST_DEBS)"
+	@# PostgreSQL's server programs (tests/postgres.py looks on PATH and in /usr/lib/postgresql).
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || $(MAKE) --no-print-directory debs DEBS="postgresql"
 
 # Installs whichever of $(DEBS) are missing, with the system package manager.
 debs:
@@ -40,8 +43,10 @@ run: install run-deps
 	@echo "Upright is running at http://127.0.0.1:$(PORT)"
 	SCHEDULER_ENABLED=1 $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT) --no-reload
 
+# The whole suite on SQLite, then every database test again on a throwaway PostgreSQL server.
 test: install test-deps
-	$(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest --postgres -m database
 
 bench: install test-deps
 	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"

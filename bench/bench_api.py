@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from .support import start_production_server, stop
+from .support import count_rows, database_url, engine_name, start_production_server, stop
 
 CONNECTIONS, THREADS, SECONDS = 16, 4, 10
 EMAIL, PASSWORD = "bench@example.com", "bench password 1"
@@ -90,6 +89,7 @@ def run() -> list[dict]:
         raise RuntimeError("wrk is missing: `make bench` installs it")
     workdir = Path(tempfile.mkdtemp(prefix="upright-bench-"))
     server, base = start_production_server(workdir, EMAIL, PASSWORD)
+    database = database_url(workdir)
     try:
         session, csrf = sign_in(base)
         headers = {"Cookie": f"session={session}", "X-CSRFToken": csrf,
@@ -99,12 +99,11 @@ def run() -> list[dict]:
         saves = run_wrk(f"{base}/api/v1/entries", headers, POST_SCRIPT.replace("DATE", today))
     finally:
         stop(server)
-    with sqlite3.connect(workdir / "bench.sqlite3") as db:
-        rows = db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+    rows = count_rows(database, "checkins")
     shutil.rmtree(workdir, ignore_errors=True)
     if saves["errors"] or rows < saves["requests"] - CONNECTIONS:
         raise RuntimeError(f"lost check-ins: {saves['requests']} answered, {rows} rows")
-    name = f"api save check-in ({CONNECTIONS} clients, gunicorn 2 workers, SQLite)"
+    name = f"api save check-in ({CONNECTIONS} clients, gunicorn 2 workers, {engine_name(database)})"
     return [
         {"benchmark": "trivial route GET /healthz", "metric": "throughput",
          "value": f"{trivial['rps']:.0f}", "unit": "req/s", "goal": ""},

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import time
@@ -27,7 +26,7 @@ from statistics import median
 import requests
 from playwright.sync_api import sync_playwright
 
-from .support import ROOT, start_production_server, stop
+from .support import ROOT, count_rows, database_url, start_production_server, stop
 
 CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
@@ -111,8 +110,7 @@ def sync_seconds(browser, base: str, workdir: Path) -> tuple[list[float], int]:
         if result["sent"] != QUEUED or result["waiting"] != 0:
             raise RuntimeError(f"sync sent {result['sent']} of {QUEUED}: {result}")
     context.close()
-    with sqlite3.connect(workdir / "bench.sqlite3") as db:
-        rows = db.execute("SELECT count(*) FROM checkins").fetchone()[0]
+    rows = count_rows(database_url(workdir), "checkins")
     return timings, rows
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE, ROOT, Config
+from .deployment import read_secret_files, require_shared_secrets
 from .storage import private_database_file, private_directory, private_file, write_private_text
 
 
@@ -40,6 +41,8 @@ def configure(app: Flask, config: type[Config] | dict | None) -> None:
         app.config.from_object(config)
     private_directory(INSTANCE)
     private_database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    read_secret_files(app.config)
+    require_shared_secrets(app.config)  # several machines: refuses to start without them
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     if app.config["PROXY_FIX"]:

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# This machine's own files (the SQLite database, keys made on first use); INSTANCE_PATH moves it.
 INSTANCE = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
 
 
@@ -23,7 +24,12 @@ class Config:
     APP_VERSION = "0.1.0"
     SECRET_KEY = _env("SECRET_KEY")  # when unset, create_app keeps one in instance/secret_key
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'upright.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A connection the server dropped (a restart, a failover) is noticed and replaced before use.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Several machines (any database but SQLite) must share the secrets: see pwa/deployment.py.
+    SECRET_KEY_FILE = _env("SECRET_KEY_FILE")
+    VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
+    SMTP_PASSWORD_FILE = _env("SMTP_PASSWORD_FILE")
 
     # Sessions: HttpOnly and SameSite=Lax always; Secure whenever the request came over HTTPS
     # (see pwa.extensions.SessionInterface), or always when SESSION_COOKIE_SECURE=1.

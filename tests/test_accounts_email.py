@@ -195,6 +195,7 @@ def test_an_unconfirmed_address_can_ask_for_a_new_link_a_few_times(app, client, 
     assert len(mail.wait_for(5)) == 5 and no_more_mail(mail, 5)
 
 
+@pytest.mark.database
 def test_accounts_from_before_the_upgrade_keep_their_reminder_emails(tmp_path):
     from flask_migrate import upgrade
     from sqlalchemy import text

@@ -21,6 +21,7 @@ from pwa.models import ClientLimit, LoginThrottle, utcnow
 from .conftest import PASSWORD, config_for, forget_user_between_requests, make_patient
 
 
+@pytest.mark.database
 def test_an_unknown_address_costs_the_same_argon2_work_as_a_real_one(tmp_path):
     defaults = PasswordHasher()  # production settings, not the suite's fast ones
     app = create_app(
@@ -54,6 +55,7 @@ def test_an_unknown_address_costs_the_same_argon2_work_as_a_real_one(tmp_path):
     assert 0.7 < min(unknown) / min(known) < 1.4, (known, unknown)
 
 
+@pytest.mark.database
 def test_fifty_parallel_guesses_get_only_the_free_attempts_and_no_errors(tmp_path):
     app = create_app(config_for(tmp_path))
     forget_user_between_requests(app)

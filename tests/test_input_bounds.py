@@ -252,6 +252,7 @@ def at_once(n: int, work) -> list:
     return results
 
 
+@pytest.mark.database
 def test_parallel_registrations_with_one_address_make_one_account(shared_app):
     form = {"name": "Ann", "email": "ann@example.com", "password": PASSWORD,
             "confirm": PASSWORD, "timezone": "America/New_York"}  # fmt: skip
@@ -267,6 +268,7 @@ def test_parallel_registrations_with_one_address_make_one_account(shared_app):
         assert count(_db, User) == 1
 
 
+@pytest.mark.database
 def test_parallel_first_failed_sign_ins_count_every_failure(shared_app):
     with shared_app.app_context():
         make_patient(email="bea@example.com")
@@ -283,6 +285,7 @@ def test_parallel_first_failed_sign_ins_count_every_failure(shared_app):
         assert throttle is not None and throttle.failures == 4
 
 
+@pytest.mark.database
 def test_parallel_taps_on_one_dose_keep_one_row(shared_app):
     with shared_app.app_context():
         patient = make_patient(email="cy@example.com")

@@ -1,5 +1,6 @@
 """The migrations, run from an empty database, build exactly what the models describe."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -9,6 +10,8 @@ from pwa import create_app
 from pwa.extensions import db
 
 from .conftest import config_for
+
+pytestmark = pytest.mark.database
 
 
 def test_migrations_from_empty_match_the_models(tmp_path):
@@ -25,6 +28,7 @@ def test_migrations_from_empty_match_the_models(tmp_path):
     assert {"users", "profiles", "checkins", "appointments", "warning_events"} <= tables
 
 
+@pytest.mark.sqlite_only(reason="PRAGMAs are SQLite's own settings")
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
     app = create_app(config_for(tmp_path))
     with app.app_context():

@@ -325,6 +325,7 @@ def test_a_batch_with_unbuildable_and_hostile_records_delivers_every_other_patie
     assert len(mail.messages) == 8
 
 
+@pytest.mark.database
 def test_an_international_address_registered_through_the_form_gets_its_reminder(tmp_path):
     """The rule: international addresses are accepted end to end. Registration takes
     josé@exämple.com; a server that offers SMTPUTF8 receives it, domain in IDNA form."""
@@ -361,6 +362,7 @@ def test_an_international_address_registered_through_the_form_gets_its_reminder(
         mail.stop()
 
 
+@pytest.mark.database
 def test_one_smtp_connection_per_sending_thread_is_reused_for_the_chunk(tmp_path):
     mail = MailServer().start()
     try:

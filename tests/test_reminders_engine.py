@@ -187,6 +187,7 @@ def test_every_channel_of_the_patient_gets_its_own_delivery(app):
     assert sorted(d.channel for d in deliveries(status="sent")) == ["email", "push"]
 
 
+@pytest.mark.database
 def test_two_schedulers_ticking_at_the_same_moment_send_each_reminder_once(tmp_path):
     from pwa import create_app
 
@@ -695,6 +696,7 @@ def test_the_retention_never_drops_what_an_action_link_still_needs(app):
 # --- Several schedulers at once ----------------------------------------------------------------
 
 
+@pytest.mark.database
 def test_two_schedulers_syncing_appointments_at_once_make_one_reminder_each_without_errors(
     tmp_path,
 ):

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from pwa import create_app
@@ -22,6 +23,8 @@ from pwa.reminders.schedules import format_clock
 
 from .conftest import config_for, make_patient
 from .test_reminders_support import MailServer, PushService
+
+pytestmark = pytest.mark.database
 
 EMAIL_PATIENTS = 12
 PUSH_PATIENTS = 8

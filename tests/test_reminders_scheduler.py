@@ -16,6 +16,7 @@ def test_the_app_never_starts_a_scheduler_in_tests(app):
     assert "reminders_scheduler" not in app.extensions
 
 
+@pytest.mark.database
 def test_with_scheduler_enabled_the_app_runs_one_job_every_30_seconds(tmp_path, monkeypatch):
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
     app = create_app(config_for(tmp_path, TESTING=False, SCHEDULER_ENABLED=True))
@@ -29,6 +30,7 @@ def test_with_scheduler_enabled_the_app_runs_one_job_every_30_seconds(tmp_path, 
         scheduler.shutdown(wait=False)
 
 
+@pytest.mark.database
 @pytest.mark.parametrize(("run_main", "started"), [(None, False), ("true", True)])
 def test_under_the_reloader_only_the_serving_child_starts_it(
     tmp_path, monkeypatch, run_main, started

@@ -424,6 +424,8 @@ def vapid_key_path(config, instance_path: str) -> Path:
 
 def build_senders(app) -> dict[str, Sender]:
     """The real channels, configured from the app (used by the scheduler and the CLI)."""
+    from ..deployment import vapid_key
+
     config = app.config
 
     def render(template: str, context: dict) -> str:
@@ -431,7 +433,7 @@ def build_senders(app) -> dict[str, Sender]:
 
     return {
         "push": PushSender(
-            load_or_create_vapid(vapid_key_path(config, app.instance_path)),
+            vapid_key(app),
             config["VAPID_SUBJECT"],
             allow_any_host=bool(config.get("PUSH_ALLOW_ANY_HOST")),
         ),

@@ -11,7 +11,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import AppGroup
 
-from .channels import application_server_key, load_or_create_vapid, vapid_key_path
+from ..deployment import vapid_key
+from .channels import application_server_key
 from .scheduler import add_job, tick
 
 reminders = AppGroup("reminders", help="Send reminders.")
@@ -52,6 +53,5 @@ def run_command(interval: int | None) -> None:
 
 @reminders.command("vapid-key")
 def vapid_key_command() -> None:
-    """Print the public VAPID key (created on first use in instance/)."""
-    path = vapid_key_path(current_app.config, current_app.instance_path)
-    click.echo(application_server_key(load_or_create_vapid(path)))
+    """Print the public VAPID key (VAPID_PRIVATE_KEY[_FILE], or made on first use in instance/)."""
+    click.echo(application_server_key(vapid_key(current_app._get_current_object())))

@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..deployment import vapid_key
 from ..extensions import csrf, db, db_session
 from ..models import Reminder, ReminderSettings, utcnow
 from ..validators import utc_moment
 from . import bp
 from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_feed, revoke_feed
-from .channels import application_server_key, load_or_create_vapid, vapid_key_path
+from .channels import application_server_key
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .schedules import quiet_clashes
 from .services import (
@@ -263,8 +264,8 @@ def _json_error(status: int, error: str, message: str):
 def _vapid():
     vapid = current_app.extensions.get("reminders_vapid")
     if vapid is None:
-        path = vapid_key_path(current_app.config, current_app.instance_path)
-        vapid = current_app.extensions["reminders_vapid"] = load_or_create_vapid(path)
+        app = current_app._get_current_object()
+        vapid = current_app.extensions["reminders_vapid"] = vapid_key(app)
     return vapid
 
 
