@@ -95,6 +95,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(report.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(api.bp)
+    register_patient_data_blueprints(app)
+
+
+def register_patient_data_blueprints(app: Flask) -> None:
+    """Issue 16: export, import, deletion, the access log, sharing and caregivers."""
+    from . import caregivers, data, sharing
+
+    app.register_blueprint(data.bp)
+    app.register_blueprint(sharing.bp)
+    app.register_blueprint(caregivers.caregivers_bp)
+    app.register_blueprint(caregivers.care_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -42,8 +42,11 @@ def create_user_command(email: str, password: str, name: str, zone: str | None) 
 
 def register(app: Flask) -> None:
     """Every command group, one style: an AppGroup per feature, added here."""
+    from .data.cli import delete_user_command  # issue 16
     from .learn.cli import learn
     from .records.cli import records
+
+    users.add_command(delete_user_command)
     from .reminders.cli import reminders
 
     for group in (users, learn, records, reminders):

@@ -86,7 +86,14 @@ def open_smtp(settings: MailSettings) -> smtplib.SMTP:
 
 
 def make_message(
-    settings: MailSettings, *, to_name: str, to_email: str, subject: str, text: str, html: str
+    settings: MailSettings,
+    *,
+    to_name: str,
+    to_email: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    kind: str = "account",
 ) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = one_line(subject)
@@ -95,10 +102,11 @@ def make_message(
     message["To"] = Address(display_name=one_line(to_name), username=local, domain=domain)
     message["Date"] = formatdate(localtime=False)
     domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid("account", domain=domain)
+    message["Message-ID"] = make_msgid(kind, domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 

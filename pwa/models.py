@@ -500,3 +500,95 @@ class HealthProbe(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     checked_at: Mapped[datetime]
+
+
+# Issue 16: the patient's data is theirs (access log, share links, caregivers) ---------------
+
+
+ACCESS_KINDS = {
+    "export": "Downloaded a copy of the data",
+    "import": "Imported data from a file",
+    "share_created": "Made a link for the doctor",
+    "share_revoked": "Stopped a link for the doctor",
+    "share_opened": "A link for the doctor was opened",
+    "caregiver_invited": "Invited a caregiver",
+    "caregiver_joined": "A caregiver accepted the invitation",
+    "caregiver_removed": "Removed a caregiver",
+    "caregiver_view": "A caregiver looked at the diary",
+    "caregiver_checkin": "A caregiver entered a check-in",
+    "record_deleted": "Deleted a record",
+    "sign_in": "Signed in",
+    "password_changed": "Changed the password",
+}
+
+
+class AccessLogEntry(db.Model):
+    """Who saw or took the patient's data, and when: append-only (see pwa.data.access)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))  # see ACCESS_KINDS
+    detail: Mapped[str | None] = mapped_column(String(300))
+    share_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("share_links.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShareLink(db.Model):
+    """A read-only link to one period's report for the doctor. Only the token's hash is kept."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class Caregiver(db.Model):
+    """A person the patient lets follow the diary. `caregiver_id` is set once they accept."""
+
+    __tablename__ = "caregivers"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "caregiver_id", name="uq_caregivers_patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    caregiver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    can_check_in: Mapped[bool] = mapped_column(default=False)
+    notify_warnings: Mapped[bool] = mapped_column(default=False)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    caregiver: Mapped[User | None] = relationship(foreign_keys=[caregiver_id])
+
+
+class CheckInAuthor(db.Model):
+    """A check-in a caregiver entered for the patient: shown as "entered by <name>"."""
+
+    __tablename__ = "checkin_authors"
+
+    checkin_id: Mapped[int] = mapped_column(
+        ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
+    )
+    caregiver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))

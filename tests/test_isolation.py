@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from pwa.models import Appointment, CheckIn, DeviceSession, Reminder
+from pwa.models import Appointment, Caregiver, CheckIn, DeviceSession, Reminder, ShareLink
 
 from .conftest import PASSWORD, make_checkin, make_patient
 
@@ -23,6 +23,9 @@ RECORD_OF = {
     "api./api/v1/appointments": "appointment",
     "reminders": "medicine",  # also its token links, which answer 404 to a wrong token
     "auth": "device",  # signing out one of the patient's devices (issue 14)
+    "sharing": "share_link",  # issue 16; its public /s/<token> links answer 404 to a wrong token
+    "caregivers": "caregiver_row",  # issue 16: the patient's side
+    "care": "care_patient",  # issue 16: a caregiver's pages of a patient, and invitation tokens
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
 
@@ -55,10 +58,18 @@ def alice_and_bob(app, client, db):
     db.session.add(medicine)
     device = DeviceSession(user_id=alice.id, session_hash="a" * 64)
     db.session.add(device)
+    share_link = ShareLink(user_id=alice.id, token_hash="0" * 64, period_start=date(2030, 1, 1),
+                           period_end=date(2030, 1, 2),
+                           expires_at=datetime(2031, 1, 1))  # fmt: skip
+    db.session.add(share_link)
+    caregiver_row = Caregiver(patient_id=alice.id, email="carol@example.com")
+    db.session.add(caregiver_row)
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
-            "medicine": str(medicine.id), "device": str(device.id)}  # fmt: skip
+            "medicine": str(medicine.id), "device": str(device.id),
+            "share_link": str(share_link.id), "caregiver_row": str(caregiver_row.id),
+            "care_patient": str(alice.id)}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(

@@ -3,11 +3,12 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..data.access import record_access
 from ..extensions import db, db_session, login_manager
 from ..models import User, utcnow
 from ..timezones import common_zone_choices, zone_choices
 from . import bp
-from .devices import end_all, end_device, list_devices
+from .devices import describe_agent, end_all, end_device, list_devices
 from .emails import send_reset, send_someone_registered, send_verification
 from .forms import ForgotForm, LoginForm, PasswordForm, RegisterForm, ResetForm
 from .limits import check_limit
@@ -129,6 +130,9 @@ def login():
                 form.form_errors.append("The e-mail address or the password is not right.")
             else:
                 sign_in(user, remember=form.remember.data)
+                agent = describe_agent(request.headers.get("User-Agent", ""))
+                record_access(db_session(), user, "sign_in", agent, utcnow())
+                db.session.commit()
                 return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -150,8 +154,9 @@ def password():
     form = PasswordForm(account=current_user)
     if form.validate_on_submit():
         if change_password(current_user, form.current.data, form.new.data):
-            end_all(db.session, current_user, keep=current_device())
+            end_all(db_session(), current_user, keep=current_device())
             keep_this_device_after_password_change(current_device())
+            record_access(db_session(), current_user, "password_changed", None, utcnow())
             db.session.commit()
             flash("Your password is changed. Every other device is signed out.", "success")
             return redirect(url_for("profile.account"))
@@ -193,7 +198,8 @@ def reset_password():
     if form.validate_on_submit():
         set_password(user, form.new.data)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the inbox
-        end_all(db.session, user)
+        end_all(db_session(), user)
+        record_access(db_session(), user, "password_changed", "with a reset link", utcnow())
         db.session.commit()
         sign_out()
         flash(

@@ -1,6 +1,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..data.access import record_access
 from ..extensions import db, db_session
 from ..learn.services import what_to_expect
 from ..models import WARNING_ACTIONS, User, new_uuid, utcnow
@@ -172,7 +173,9 @@ def edit(uuid: str):
 def delete(uuid: str):
     checkin = own_checkin_or_404(uuid)
     if request.method == "POST":
+        detail = f"Check-in of {checkin.date.isoformat()}, pain {checkin.pain_avg}"
         delete_checkin(db_session(), checkin)
+        record_access(db_session(), current_user, "record_deleted", detail, utcnow())  # issue 16
         db.session.commit()
         flash("The check-in is deleted.", "success")
         return redirect(url_for("checkin.history"))

@@ -97,6 +97,8 @@ def events_and_notes(d, warnings) -> str:
         parts.append(f"Note: {d.notes.strip()}")
     if d.entries > 1:
         parts.append(f"({d.entries} check-ins that day, the latest shown)")
+    if getattr(d, "entered_by", None):
+        parts.append(f"Entered by {d.entered_by}")
     return _join(parts, ". ")
 
 

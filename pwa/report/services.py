@@ -35,6 +35,7 @@ from ..models import (
     WEEKLY_CHANGE,
     Appointment,
     CheckIn,
+    CheckInAuthor,
     User,
     WarningEvent,
 )
@@ -116,6 +117,8 @@ class Day(CheckInRecord):
 
     day: dt.date
     entries: int
+    checkin_id: int | None = None  # issue 16: to find who entered it
+    entered_by: str | None = None  # a caregiver's name, when they entered it
 
     @property
     def location_labels(self) -> list[str]:
@@ -387,7 +390,7 @@ def build_report(
     diary = latest_per_day(
         _checkins(session, patient, start - timedelta(days=ROLLING_DAYS - 1), end)
     )
-    in_period = {d: day for d, day in diary.items() if start <= d <= end}
+    in_period = _with_authors(session, {d: day for d, day in diary.items() if start <= d <= end})
     baseline = _baseline(session, patient, end, procedure_date)
     key = _key_numbers(period, in_period, baseline)
 
@@ -444,6 +447,25 @@ def build_report(
 # --------------------------------------------------------------------------- reading the diary
 
 
+def _with_authors(session: Session, days: dict[date, Day]) -> dict[date, Day]:
+    """Days a caregiver entered carry their name ("entered by <name>", issue 16)."""
+    ids = [d.checkin_id for d in days.values() if d.checkin_id is not None]
+    if not ids:
+        return days
+    names = dict(
+        session.execute(
+            select(CheckInAuthor.checkin_id, CheckInAuthor.name).where(
+                CheckInAuthor.checkin_id.in_(ids)
+            )
+        ).all()
+    )
+    if not names:
+        return days
+    return {
+        k: d.model_copy(update={"entered_by": names.get(d.checkin_id)}) for k, d in days.items()
+    }
+
+
 def _checkins(session: Session, patient: User, start: date, end: date) -> list[CheckIn]:
     return list(
         session.scalars(
@@ -464,7 +486,7 @@ def latest_per_day(checkins: Iterable[CheckIn]) -> dict[date, Day]:
 
 def _day(c: CheckIn, entries: int) -> Day:
     answers = CheckInRecord.from_row(c, signs=[])
-    return Day.model_construct(**dict(answers), day=c.date, entries=entries)
+    return Day.model_construct(**dict(answers), day=c.date, entries=entries, checkin_id=c.id)
 
 
 def _baseline(
