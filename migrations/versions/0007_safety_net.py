@@ -2,14 +2,14 @@
 repeats of computed warning signs
 
 Revision ID: 0007_safety_net
-Revises: 0005_accounts
+Revises: 0006_patient_data
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_safety_net"
-down_revision = "0005_accounts"
+down_revision = "0006_patient_data"
 branch_labels = None
 depends_on = None
 
