@@ -112,7 +112,7 @@ def save_checkin(
     raised = raised_signs(session, patient, values, signs)
     checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
     checkin.warning_events = [
-        new_warning_event(patient, code, computed, now) for code, computed in raised.signs.items()
+        new_warning_event(patient, code, now, computed) for code, computed in raised.signs.items()
     ]
     session.add(checkin)
     try:
@@ -248,8 +248,13 @@ def note_repeats(events: list[WarningEvent], day: date) -> None:
             event.also_on = sorted([*seen, day.isoformat()])
 
 
-def new_warning_event(patient: User, code: str, computed: bool, now: datetime) -> WarningEvent:
+def new_warning_event(
+    patient: User, code: str, now: datetime, computed: bool | None = None
+) -> WarningEvent:
+    """A new event of this sign; `computed` defaults to whether the sign is only computed."""
     sign = ALL_SIGNS[code]
+    if computed is None:
+        computed = sign.computed
     return WarningEvent(
         user_id=patient.id,
         sign=code,
@@ -322,7 +327,7 @@ def _sync_warning_events(
     present = {event.sign for event in checkin.warning_events}
     for code, computed in raised.signs.items():
         if code not in present:
-            checkin.warning_events.append(new_warning_event(patient, code, computed, now))
+            checkin.warning_events.append(new_warning_event(patient, code, now, computed))
     note_repeats(raised.repeats, checkin.date)
     session.flush()
 
