@@ -104,6 +104,11 @@ class Profile(db.Model):
     clinic_phone: Mapped[str | None] = mapped_column(String(40))
     emergency_contact_name: Mapped[str | None] = mapped_column(String(120))
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Issue 10: what drives triage (which signs apply, how a fall is judged).
+    blood_thinner: Mapped[bool | None]
+    cancer_ever: Mapped[bool | None]
+    earlier_fractures: Mapped[str | None] = mapped_column(String(200))
+    steroid_tablets: Mapped[bool | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
@@ -170,6 +175,12 @@ class CheckIn(db.Model):
     vitamin_d_taken: Mapped[bool | None]
     fell: Mapped[bool | None]
     fall_injured: Mapped[bool | None]
+    # Issue 10: the screening gate, the fall follow-up and the opioid-day bowel question.
+    worried: Mapped[bool | None]
+    fall_cannot_stand: Mapped[bool | None]
+    fall_hip_groin: Mapped[bool | None]
+    fall_hit_head: Mapped[bool | None]
+    bowel_movement: Mapped[bool | None]
     weekly_change: Mapped[str | None] = mapped_column(String(20))  # see WEEKLY_CHANGE
     notes: Mapped[str | None] = mapped_column(Text)
 
@@ -221,6 +232,9 @@ class WarningEvent(db.Model):
     entry_deleted_at: Mapped[datetime | None]
     action: Mapped[str | None] = mapped_column(String(20))  # see WARNING_ACTIONS
     action_at: Mapped[datetime | None]
+    # Issue 10: diary days on which this computed sign came back within 72 hours of being
+    # acted on, so it was not raised again ("also on 12 Nov"); ISO dates.
+    also_on: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     checkin: Mapped[CheckIn | None] = relationship(back_populates="warning_events")
 
@@ -241,7 +255,9 @@ def _diary_day_of_event(context: Any) -> date:
 
 WARNING_ACTIONS = {
     "called_emergency": "Called the emergency number",
+    "went_emergency": "Went to the emergency department or urgent care",
     "called_doctor": "Called my doctor",
+    "saw_doctor": "Saw a doctor",
     "will_mention": "Will mention it at my next visit",
     "nothing_yet": "Nothing yet",
 }

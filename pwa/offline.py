@@ -38,6 +38,7 @@ FALLBACKS = {
     "/checkin": "/offline/shell/checkin",  # the empty check-in form, saving to the outbox
     "/appointments/new": "/offline/shell/appointment",  # the empty appointment form
     "/appointments": "/offline/appointments",  # the device-only copy of what is coming up
+    "/warning-signs": "/offline/shell/warning-signs",  # issue 10: call buttons, no patient data
 }
 # Forms whose posts the worker keeps in the outbox when the connection drops mid-send.
 OFFLINE_FORMS = {"/checkin": "entries", "/appointments/new": "appointments"}

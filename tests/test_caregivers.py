@@ -149,10 +149,16 @@ def test_a_check_in_on_the_patients_behalf_is_marked_entered_by(app, people):
     login(carer, carol.email)
     form = carer.get(f"/care/{ann.id}/checkin").get_data(as_text=True)
     assert "data-offline-form" not in form  # the outbox on this phone is Carol's own
-    uuid = re.search(r'name="id" type="hidden" value="([^"]+)"', form).group(1)
+    uuid = re.search(r'<input[^>]*name="id"[^>]*value="([^"]+)"', form).group(1)
     response = carer.post(
         f"/care/{ann.id}/checkin",
-        data={"id": uuid, "date": ann.today().isoformat(), "pain": "2", "notes": "by Carol"},
+        data={
+            "id": uuid,
+            "date": ann.today().isoformat(),
+            "pain": "2",
+            "worried": "no",
+            "notes": "by Carol",
+        },  # fmt: skip
     )
     assert response.status_code == 302
     saved = db.session.scalar(select(CheckIn).where(CheckIn.notes == "by Carol"))
@@ -183,7 +189,7 @@ def test_the_caregiver_can_choose_an_email_on_urgent_signs(app, mail, people):
     carer.post(f"/care/{ann.id}/notifications", data={"notify_warnings": "y"})
     patient = app.test_client()
     login(patient, ann.email)
-    patient.post("/checkin", data={"date": ann.today().isoformat(), "pain": "6",
+    patient.post("/checkin", data={"date": ann.today().isoformat(), "pain": "6", "worried": "yes",
                                    "warning_signs": ["fever"]})  # fmt: skip
     for thread in app.extensions.get("caregiver_alert_threads", []):
         thread.join(timeout=10)
@@ -193,7 +199,7 @@ def test_the_caregiver_can_choose_an_email_on_urgent_signs(app, mail, people):
     assert alert["Subject"] == "Ann recorded an urgent sign"
     assert "call their doctor today" in alert.get_content()
     # A routine sign sends nothing more.
-    patient.post("/checkin", data={"date": ann.today().isoformat(), "pain": "3",
+    patient.post("/checkin", data={"date": ann.today().isoformat(), "pain": "3", "worried": "yes",
                                    "warning_signs": ["near_fall"]})  # fmt: skip
     for thread in app.extensions.get("caregiver_alert_threads", []):
         thread.join(timeout=10)

@@ -10,7 +10,7 @@ from .conftest import make_checkin, make_patient
 
 
 def checkin_form(**overrides) -> dict:
-    data = {"id": "5b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f01", "date": "", "pain": "4"}
+    data = {"id": "5b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f01", "date": "", "pain": "4", "worried": "no"}
     data.update(overrides)
     return data
 

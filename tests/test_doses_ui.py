@@ -74,7 +74,7 @@ def test_the_checkin_asks_about_a_medicine_only_on_a_day_a_dose_is_due(client, s
     client.post(
         "/checkin",
         data={"id": "3d0f1a52-7c59-4f5e-9b7a-3f1c2d8e4a11", "date": today.isoformat(),
-              "pain": "3", name: "taken"},
+              "pain": "3", "worried": "no", name: "taken"},
     )  # fmt: skip
 
     assert "Did you take Calcium (1 tablet), due at 12:00 am?" in page

@@ -60,7 +60,7 @@ def test_settings_show_the_zone_as_a_list_with_the_patients_city_chosen(client, 
 
 
 def test_a_saved_checkin_says_so_once_not_in_a_flash_and_a_heading(client, signed_in):
-    data = {"id": "5b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f01", "date": "", "pain": "4"}
+    data = {"id": "5b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f01", "date": "", "pain": "4", "worried": "no"}
     data["date"] = signed_in.today().isoformat()
     done = client.post("/checkin", data=data, follow_redirects=True).get_data(as_text=True)
     assert "<h1>Check-in saved</h1>" in done and "flash-success" not in done
@@ -115,6 +115,7 @@ def test_patients_in_the_united_states_see_fahrenheit_first(app):
 
 def test_the_checkin_result_says_fahrenheit_first_in_the_united_states(client, signed_in):
     data = {"id": "0b0c3c8e-8a53-4a43-9d59-8a2cdb9d3f02", "pain": "4", "warning_signs": ["fever"]}
+    data["worried"] = "yes"  # the screening gate (issue 10)
     data["date"] = signed_in.today().isoformat()
     done = client.post("/checkin", data=data, follow_redirects=True).get_data(as_text=True)
     assert "Fever of 100.4 °F (38.0 °C)" in done  # the patient lives in New York

@@ -143,7 +143,12 @@ def test_html_form_reusing_another_patients_uuid_creates_a_separate_checkin(
     client, alice_and_bob, db
 ):
     bob = alice_and_bob["bob"]
-    form = {"id": alice_and_bob["checkin"], "date": bob.today().isoformat(), "pain": "1"}
+    form = {
+        "id": alice_and_bob["checkin"],
+        "date": bob.today().isoformat(),
+        "pain": "1",
+        "worried": "no",
+    }
     response = client.post("/checkin", data=form)
     done = client.get(response.location).get_data(as_text=True)
     assert SECRET not in done

@@ -109,7 +109,8 @@ def test_library_pages_are_public_and_one_tap_from_the_warning_signs(client):
     for path in ["/learn/", "/learn/osteoporosis", "/learn/glossary", "/learn/search?q=brace"]:
         response = client.get(path)
         assert response.status_code == 200, path
-        assert 'href="/learn/warning-signs"' in response.get_data(as_text=True), path
+        # The header's red button opens the action page, which links the article (issue 10).
+        assert 'class="header-warning" href="/warning-signs"' in response.get_data(as_text=True)
 
 
 def test_article_links_previous_and_next_by_order(client):
@@ -455,7 +456,7 @@ def test_fall_check_page_is_a_form_that_works_without_javascript(client):
         assert f"{n}. {question.text}" in html
         assert f'id="q{n}-0" name="q{n}" required type="radio" value="yes">' in html
     assert "Your score" not in html
-    assert 'href="/learn/warning-signs"' in html
+    assert 'href="/warning-signs"' in html  # the header's red button (issue 10's action page)
 
 
 def test_fall_check_at_risk_says_talk_to_your_doctor_and_explains_each_yes(client):

@@ -67,7 +67,13 @@ def client_signed_in_elsewhere(app, email: str, path, tmp_path):
 
 
 def checkin_form() -> dict:
-    return {"id": str(uuid.uuid4()), "date": "2026-11-20", "pain": "4", "notes": "x" * 1500}
+    return {
+        "id": str(uuid.uuid4()),
+        "date": "2026-11-20",
+        "pain": "4",
+        "worried": "no",
+        "notes": "x" * 1500,
+    }
 
 
 def entry_json() -> dict:

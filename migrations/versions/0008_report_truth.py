@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_report_truth"
-down_revision = "0006_patient_data"
+down_revision = "0007_safety_net"
 branch_labels = None
 depends_on = None
 

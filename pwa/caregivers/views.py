@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from ..appointments.services import appointment_lists
 from ..checkin.forms import CheckInForm
 from ..checkin.services import list_checkins, save_checkin
-from ..checkin.signs import SIGNS, TIER_GUIDANCE, TIER_HEADINGS, signs_by_tier
+from ..checkin.views import checklist_context
 from ..extensions import db, db_session
 from ..main.services import home_summary
 from ..models import APPOINTMENT_KINDS, Caregiver, User, new_uuid, utcnow
@@ -241,7 +241,7 @@ def checkin(patient_id: int):
     if access is None or not access.can_check_in:
         abort(404)
     patient = db.session.get(User, patient_id) or abort(404)
-    form = CheckInForm()
+    form = CheckInForm(context={"today": patient.today()})
     if not form.is_submitted():
         form.id.data = new_uuid()
         form.date.data = patient.today()
@@ -264,9 +264,7 @@ def checkin(patient_id: int):
         "caregivers/checkin.html",
         patient=patient,
         form=form,
-        sign_groups=signs_by_tier(SIGNS),
-        tier_headings=TIER_HEADINGS,
-        guidance=TIER_GUIDANCE,
+        **checklist_context(patient),
     )
     return _private(page, 400 if form.errors else 200)
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import CheckIn, User, WarningEvent, new_uuid
-from .signs import ALL_SIGNS, COMPUTED, PAIN_JUMP, SIGNS
+from .signs import ALL_SIGNS, SIGNS
 
 PAIN_JUMP_POINTS = 3
+# What the patient did that settles a computed sign for 72 hours (it is not raised again).
+ACTED_ON = ("called_emergency", "went_emergency", "called_doctor", "saw_doctor")
+SUPPRESS_DAYS = 3
+# The answers the computed signs read.
+CHECKIN_ANSWERS = (
+    "date", "pain_avg", "fell", "fall_injured", "fall_cannot_stand", "fall_hip_groin",
+    "fall_hit_head", "bed_rest", "walking_aid", "opioid_doses", "bowel_movement",
+)  # fmt: skip
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3  # a 7-day average from fewer logged days says more about gaps than pain
 
@@ -99,11 +109,11 @@ def save_checkin(
     Call it with no other changes pending in the session.
     """
     uuid = uuid or new_uuid()
-    average = seven_day_average(session, patient, values["date"])
+    raised = raised_signs(session, patient, values, signs)
     checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
     checkin.warning_events = [
-        new_warning_event(patient, code, now, values["date"])
-        for code in wanted_signs(signs, average, values["pain_avg"])
+        new_warning_event(patient, code, now, values["date"], computed=computed)
+        for code, computed in raised.signs.items()
     ]
     session.add(checkin)
     try:
@@ -114,30 +124,152 @@ def save_checkin(
         if existing is None:
             raise
         return existing, False
+    note_repeats(raised.repeats, values["date"])
+    session.flush()
     return checkin, True
 
 
-def wanted_signs(signs: list[str], average: float | None, pain: int) -> list[str]:
-    """The ticked signs we know, plus the pain jump when the diary shows one."""
-    wanted = [code for code in dict.fromkeys(signs) if code in SIGNS]
-    if is_pain_jump(average, pain):
-        wanted.append(PAIN_JUMP.code)
-    return wanted
+@dataclass
+class Raised:
+    """What a check-in raises: {sign: computed?}, and the acted-on events whose computed sign
+    came back within 72 hours (not raised again; the day is noted on them instead)."""
+
+    signs: dict[str, bool]
+    repeats: list[WarningEvent]
+
+
+def raised_signs(
+    session: Session,
+    patient: User,
+    values: Mapping[str, Any],
+    ticked: list[str],
+    checkin_id: int | None = None,
+) -> Raised:
+    """The ticked signs we know, plus the computed ones the diary shows (CLINICAL.md 4)."""
+    day: date = values["date"]
+    signs = {code: False for code in dict.fromkeys(ticked) if code in SIGNS}
+    average = seven_day_average(session, patient, day)
+    earlier = latest_per_day(list_checkins(session, patient, day - timedelta(days=2), day))
+    days = [values, *(earlier.get(day - timedelta(days=n)) for n in (1, 2))]
+    blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
+    computed = computed_signs(values, days, average, blood_thinner)
+    repeats: list[WarningEvent] = []
+    for code in computed:
+        if code in signs:
+            continue
+        acted = acted_on_recently(session, patient, code, day, checkin_id)
+        if acted is None:
+            signs[code] = True
+        else:
+            repeats.append(acted)
+    return Raised(signs, repeats)
+
+
+def _answer(day: object, name: str) -> Any:
+    return day.get(name) if isinstance(day, Mapping) else getattr(day, name, None)
+
+
+def computed_signs(
+    values: Mapping[str, Any], days: list[Any], average: float | None, blood_thinner: bool
+) -> list[str]:
+    """The signs the diary raises by itself. `days` are today's answers and the latest
+    check-in of each of the two days before (None where not logged)."""
+    codes = []
+    if is_pain_jump(average, values["pain_avg"]):
+        codes.append("pain_jump")
+    codes += fall_signs(values, blood_thinner)
+    if all(day is not None and mostly_in_bed(day) for day in days):
+        codes.append("bed_rest_days")
+    if all(day is not None and opioid_day_without_bowel_movement(day) for day in days):
+        codes.append("opioid_constipation")
+    return codes
+
+
+def fall_signs(values: Mapping[str, Any], blood_thinner: bool) -> list[str]:
+    """The fall follow-up's triage: a possible hip fracture or a head injury on a blood
+    thinner is an emergency, any hurt is urgent, a fall without injury is for the doctor."""
+    if not values.get("fell"):
+        return []
+    cannot_stand = bool(values.get("fall_cannot_stand") or values.get("fall_hip_groin"))
+    hit_head = bool(values.get("fall_hit_head"))
+    codes = []
+    if cannot_stand:
+        codes.append("fall_cannot_stand")
+    if hit_head and blood_thinner:
+        codes.append("fall_head_blood_thinner")
+    if values.get("fall_injured") or cannot_stand or hit_head:
+        codes.append("fall_injured")
+    elif values.get("fall_injured") is False:
+        codes.append("fall_no_injury")
+    return codes
+
+
+def mostly_in_bed(day: object) -> bool:
+    return bool(_answer(day, "bed_rest")) or _answer(day, "walking_aid") == "bed"
+
+
+def opioid_day_without_bowel_movement(day: object) -> bool:
+    return (_answer(day, "opioid_doses") or 0) > 0 and _answer(day, "bowel_movement") is False
+
+
+def acted_on_recently(
+    session: Session, patient: User, code: str, day: date, checkin_id: int | None
+) -> WarningEvent | None:
+    """The latest event of this sign the patient acted on (called, went, saw a doctor) from a
+    check-in of the 3 days (72 hours) up to `day`, other than the one being saved."""
+    query = (
+        select(WarningEvent)
+        .join(CheckIn, WarningEvent.checkin_id == CheckIn.id)
+        .where(
+            WarningEvent.user_id == patient.id,
+            WarningEvent.sign == code,
+            WarningEvent.action.in_(ACTED_ON),
+            CheckIn.date >= day - timedelta(days=SUPPRESS_DAYS),
+            CheckIn.date <= day,
+        )
+        .order_by(CheckIn.date.desc(), WarningEvent.id.desc())
+        .limit(1)
+    )
+    if checkin_id is not None:
+        query = query.where(CheckIn.id != checkin_id)
+    return session.scalar(query)
+
+
+def also_on_text(event: WarningEvent) -> str:
+    """The days a computed sign came back after it was acted on: "12 Nov, 13 Nov"."""
+    days = [date.fromisoformat(text) for text in event.also_on or []]
+    return ", ".join(f"{day.day} {day:%b}" for day in days)
+
+
+def note_repeats(events: list[WarningEvent], day: date) -> None:
+    """Notes on each acted-on event the day its sign came back ("also on 12 Nov")."""
+    for event in events:
+        seen = list(event.also_on or [])
+        if day.isoformat() not in seen:
+            event.also_on = sorted([*seen, day.isoformat()])
 
 
 def new_warning_event(
-    patient: User, code: str, now: datetime, day: date | None = None
+    patient: User,
+    code: str,
+    now: datetime,
+    day: date | None = None,
+    computed: bool | None = None,
 ) -> WarningEvent:
-    """A sign on its diary `day` (the check-in's date), entered at `now` (naive UTC). Without
-    `day`, the insert takes its check-in's date (models._diary_day_of_event)."""
+    """A new event of this sign on its diary `day` (the check-in's date), entered at `now`
+    (naive UTC); without `day`, the insert takes its check-in's date
+    (models._diary_day_of_event). `computed` defaults to whether the sign is only computed."""
     sign = ALL_SIGNS[code]
+    if computed is None:
+        computed = sign.computed
     return WarningEvent(
         user_id=patient.id,
         sign=code,
         tier=sign.tier,
-        computed=code in COMPUTED,
+        computed=computed,
         occurred_at=now,
         day=day,
+        also_on=[],
     )
 
 
@@ -174,6 +306,26 @@ def ticked_signs(checkin: CheckIn) -> list[str]:
     return [e.sign for e in checkin.warning_events if not e.computed]
 
 
+def latest_today(session: Session, patient: User, today: date) -> CheckIn | None:
+    """Today's check-in that counts (the latest saved), if the patient already checked in."""
+    return latest_per_day(list_checkins(session, patient, today, today)).get(today)
+
+
+def weekly_question_due(session: Session, patient: User, day: date) -> bool:
+    """The weekly question is asked on the 7th day since it was last answered (or never)."""
+    last = session.scalar(
+        select(CheckIn.date)
+        .where(
+            CheckIn.user_id == patient.id,
+            CheckIn.weekly_change.is_not(None),
+            CheckIn.date <= day,
+        )
+        .order_by(CheckIn.date.desc())
+        .limit(1)
+    )
+    return last is None or (day - last).days >= 7
+
+
 def _sync_warning_events(
     session: Session, patient: User, checkin: CheckIn, signs: list[str], *, now: datetime
 ) -> None:
@@ -181,17 +333,21 @@ def _sync_warning_events(
 
     Events already answered ("called my doctor") are history and are never removed.
     """
-    average = seven_day_average(session, patient, checkin.date)
-    wanted = set(wanted_signs(signs, average, checkin.pain_avg))
+    values = {name: getattr(checkin, name) for name in CHECKIN_ANSWERS}
+    raised = raised_signs(session, patient, values, signs, checkin.id)
     for event in list(checkin.warning_events):
-        if event.sign not in wanted and event.action is None:
+        if event.sign not in raised.signs and event.action is None:
             checkin.warning_events.remove(event)
             session.delete(event)
         else:
             event.day = checkin.date  # a moved check-in takes its signs to the new day
     present = {event.sign for event in checkin.warning_events}
-    for code in wanted - present:
-        checkin.warning_events.append(new_warning_event(patient, code, now, checkin.date))
+    for code, computed in raised.signs.items():
+        if code not in present:
+            checkin.warning_events.append(
+                new_warning_event(patient, code, now, checkin.date, computed=computed)
+            )
+    note_repeats(raised.repeats, checkin.date)
     session.flush()
 
 

@@ -72,6 +72,33 @@ class ProfileForm(FlaskForm):
     )
     osteoporosis_medicine_start = DateField("Started on", [Optional(), NotInFuture()])
     last_dexa_date = DateField("Last bone density (DEXA) scan", [Optional(), NotInFuture()])
+    # Issue 10: these decide which warning signs the check-in asks and how a fall is judged.
+    blood_thinner = RadioField(
+        "Do you take a blood thinner?",
+        [Optional()],
+        choices=YES_NO_UNKNOWN,
+        default="",
+        description="For example warfarin, apixaban (Eliquis), rivaroxaban (Xarelto) or "
+        "clopidogrel (Plavix). A knock on the head is more serious on these.",
+    )
+    cancer_ever = RadioField(
+        "Have you ever had cancer?",
+        [Optional()],
+        choices=YES_NO_UNKNOWN,
+        default="",
+        description="New back pain after cancer needs a doctor to look for the cause.",
+    )
+    earlier_fractures = StringField(
+        "Other broken bones since age 50, if any",
+        [Optional(), Length(max=200)],
+        description="For example: wrist 2019, hip 2022.",
+    )
+    steroid_tablets = RadioField(
+        "Have you taken steroid tablets (such as prednisone) for 3 months or more?",
+        [Optional()],
+        choices=YES_NO_UNKNOWN,
+        default="",
+    )
     doctor_name = StringField("Your treating doctor", [Optional(), Length(max=120)])
     clinic_phone = phone_field("Clinic phone number")
     emergency_contact_name = StringField("Emergency contact (name)", [Optional(), Length(max=120)])

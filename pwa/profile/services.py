@@ -5,13 +5,16 @@ from .forms import parse_levels
 
 TRI_STATE = {"yes": True, "no": False, "": None, None: None}
 TRI_STATE_BACK = {True: "yes", False: "no", None: ""}
-TRI_FIELDS = ("brace_prescribed", "osteoporosis_diagnosed")
+TRI_FIELDS = (
+    "brace_prescribed", "osteoporosis_diagnosed", "blood_thinner", "cancer_ever", "steroid_tablets",
+)  # fmt: skip
 LEVEL_FIELDS = ("fracture_levels", "procedure_levels")
 FIELDS = (
     "date_of_birth", "fracture_levels", "fracture_date", "fracture_cause", "treatment",
     "procedure_date", "procedure_levels", "brace_prescribed", "osteoporosis_diagnosed",
     "osteoporosis_medicine", "osteoporosis_medicine_start", "last_dexa_date", "doctor_name",
     "clinic_phone", "emergency_contact_name", "emergency_contact_phone",
+    "blood_thinner", "cancer_ever", "earlier_fractures", "steroid_tablets",
 )  # fmt: skip
 
 

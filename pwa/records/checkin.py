@@ -58,6 +58,12 @@ class CheckInRecord(Record):
     pain: Annotated[Pain, Required(PAIN_MESSAGE)] = Field(
         title="What number best describes your back pain on average over the last 24 hours?"
     )
+    worried: Answer | None = Field(
+        None,
+        title="Anything new or worrying today?",
+        description="Yes opens a short list of warning signs. The page asks it every time; "
+        "the API takes it when given.",
+    )
     pain_worst: Pain | None = Field(None, title="Your worst back pain in the last 24 hours")
     pain_activity: Pain | None = Field(None, title="Your back pain when moving or walking")
     locations: Annotated[list[str], SomeOf(PAIN_LOCATIONS)] = Field(
@@ -92,6 +98,18 @@ class CheckInRecord(Record):
     vitamin_d_taken: Answer | None = Field(None, title="Did you take vitamin D today?")
     fell: Answer | None = Field(None, title="Did you fall today?")
     fall_injured: Answer | None = Field(None, title="If you fell, were you hurt?")
+    fall_cannot_stand: Answer | None = Field(
+        None, title="After the fall, are you unable to stand or put weight on a leg?"
+    )
+    fall_hip_groin: Answer | None = Field(
+        None, title="After the fall, do you have new pain in your hip or groin?"
+    )
+    fall_hit_head: Answer | None = Field(None, title="Did you hit your head when you fell?")
+    bowel_movement: Answer | None = Field(
+        None,
+        title="Did you have a bowel movement today?",
+        description="Asked on days you take an opioid: they often cause constipation.",
+    )
     weekly_change: Annotated[str, OneOf(WEEKLY_CHANGE)] | None = Field(
         None, title="Compared with right after your fracture or procedure, your back is now:"
     )
@@ -129,7 +147,7 @@ class CheckInRecord(Record):
             raise Invalid("This date is in the future. Please check it.")
         return value
 
-    @field_validator("fall_injured")
+    @field_validator("fall_injured", "fall_cannot_stand", "fall_hip_groin", "fall_hit_head")
     @classmethod
     def _fall_answers_agree(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         if value and info.data.get("fell") is False:

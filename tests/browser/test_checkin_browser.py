@@ -17,10 +17,13 @@ def test_patient_fills_a_checkin_and_answers_the_warning_screen(patient_page, li
     assert axe_violations(page) == []
 
     page.locator("#pain-4").click()  # the big "4" button of average pain
+    page.locator("label[for=worried-yes]").click()  # "Anything new or worrying today?"
+    page.get_by_label("Fever of 38.0 °C (100.4 °F) or more, or chills").check()
+    page.locator("summary", has_text="Pain details").click()
     page.get_by_label("Middle back").check()
+    page.locator("summary", has_text="Moving about").click()
     page.get_by_label("Walker").check()
     page.get_by_label("About how many minutes did you walk today?").fill("20")
-    page.get_by_label("Fever of 38.0 °C (100.4 °F) or more, or chills").check()
     page.get_by_label("Anything else to note? (optional)").fill("Hard night.")
     page.get_by_role("button", name="Save my check-in").click()
 
@@ -47,9 +50,11 @@ def test_patient_fills_a_checkin_and_answers_the_warning_screen(patient_page, li
 def test_errors_are_announced_next_to_fields_and_pass_axe(patient_page, live_server):
     page = patient_page
     page.goto(live_server.url + "/checkin")
+    page.locator("summary", has_text="Moving about").click()
     page.get_by_label("About how many minutes did you walk today?").fill("5000")
     page.get_by_role("button", name="Save my check-in").click()
     page.locator("#pain-error").wait_for()
+    assert page.locator("#worried-error").is_visible()
     assert page.locator("#minutes_walked-error").is_visible()
     assert page.get_by_label("About how many minutes did you walk today?").input_value() == "5000"
     assert axe_violations(page) == []
@@ -83,17 +88,20 @@ def test_no_sideways_scrolling_at_360px_with_text_at_200_percent(patient_page, l
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
 
 
-def test_ticking_a_sign_shows_that_tiers_guidance_at_once(patient_page, live_server):
+def test_ticking_a_sign_shows_that_tiers_advice_next_to_it(patient_page, live_server):
     page = patient_page
     page.goto(live_server.url + "/checkin")
-    emergency = page.locator("[data-guidance=emergency]")
-    urgent = page.locator("[data-guidance=urgent]")
-    assert not emergency.is_visible() and not urgent.is_visible()
+    assert not page.get_by_label("Pain or swelling in a calf").is_visible()  # behind "Yes"
+    page.locator("label[for=worried-yes]").click()
+    calf = page.locator(".sign", has=page.locator("#warning_signs-calf"))
+    chest = page.locator(".sign", has=page.locator("#warning_signs-chest_breath"))
+    assert not calf.locator(".sign-advice").is_visible()
     page.get_by_label("Pain or swelling in a calf").check()
-    assert urgent.is_visible() and not emergency.is_visible()
+    assert calf.locator(".sign-advice").is_visible()
+    assert "Call your doctor or surgeon today" in calf.locator(".sign-advice").inner_text()
     page.get_by_label("New chest pain, or sudden shortness of breath").check()
-    assert emergency.is_visible() and not urgent.is_visible()  # the most urgent tier leads
-    assert emergency.get_by_role("link", name="Call 911").get_attribute("href") == "tel:911"
+    advice = chest.locator(".sign-advice")
+    assert advice.get_by_role("link", name="Call 911").get_attribute("href") == "tel:911"
     assert axe_violations(page) == []
 
 
@@ -101,6 +109,7 @@ def test_a_patient_in_a_hurry_saves_after_the_first_question(patient_page, live_
     page = patient_page
     page.goto(live_server.url + "/checkin")
     page.locator("#pain-3").click()
+    page.locator("label[for=worried-no]").click()
     page.get_by_role("button", name="Save now").click()
     page.get_by_role("heading", name="Check-in saved", level=1).wait_for()
     with live_server.app.app_context():

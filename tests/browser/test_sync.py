@@ -35,6 +35,7 @@ def save_offline_checkin(page, url: str, pain: int) -> None:
     page.goto(url + "/checkin")
     # dispatch_event: the status line appearing at the top may shift the buttons mid-click.
     page.locator(f"input[name=pain][value='{pain}']").dispatch_event("click")
+    page.locator("input[name=worried][value=no]").dispatch_event("click")  # the screening gate
     page.click("form[data-offline-form] button[type=submit]")
     page.wait_for_url("**/offline/saved")
 
