@@ -45,8 +45,8 @@ run: install run-deps
 
 # The whole suite on SQLite, then every database test again on a throwaway PostgreSQL server.
 test: install test-deps
-	env -u DATABASE_URL $(BIN)/pytest
-	env -u DATABASE_URL $(BIN)/pytest --postgres -m database
+	env -u DATABASE_URL $(BIN)/pytest -n 2
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --postgres -m database
 
 bench: install test-deps
 	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"
