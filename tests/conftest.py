@@ -252,3 +252,25 @@ def signed_in(client, auth, patient) -> User:
     """A patient who is signed in on `client`."""
     auth.login(patient.email)
     return patient
+
+
+@pytest.fixture
+def mail():
+    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives."""
+    from .test_reminders_support import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+def app_sending_mail(tmp_path, mail, **overrides) -> Iterator:
+    """An app whose e-mail goes to `mail`, inside its app context, with a fresh database: the
+    body of the e-mail tests' `app` fixtures."""
+    app = create_app(config_for(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=mail.port, **overrides))
+    forget_user_between_requests(app)
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()

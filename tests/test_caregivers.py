@@ -12,35 +12,24 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from pwa import create_app
 from pwa.caregivers.notify import send_alerts  # noqa: F401  (the listener is registered)
 from pwa.extensions import db
 from pwa.models import AccessLogEntry, Appointment, Caregiver, CheckIn, CheckInAuthor
 
-from .conftest import PASSWORD, config_for, forget_user_between_requests, make_checkin, make_patient
-from .test_reminders_support import MailServer
+from .conftest import (
+    PASSWORD,
+    app_sending_mail,
+    make_checkin,
+    make_patient,
+)
 
 SECRET_A = "Ann private note 41"
 SECRET_B = "Ben private note 77"
 
 
 @pytest.fixture
-def mail():
-    server = MailServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(tmp_path, mail):
-    app = create_app(config_for(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=mail.port,
-                                PUBLIC_URL="http://upright.test"))  # fmt: skip
-    forget_user_between_requests(app)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_sending_mail(tmp_path, mail, PUBLIC_URL="http://upright.test")
 
 
 def login(client, email):

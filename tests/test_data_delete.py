@@ -9,30 +9,17 @@ from pwa.auth.services import ThrottlePolicy, authenticate
 from pwa.extensions import db
 from pwa.models import AccessLogEntry, Caregiver, LoginThrottle, ShareLink, User
 
-from .conftest import PASSWORD, config_for, forget_user_between_requests, make_patient
+from .conftest import (
+    PASSWORD,
+    app_sending_mail,
+    make_patient,
+)
 from .patient_data import NOW, full_patient
-from .test_reminders_support import MailServer
-
-
-@pytest.fixture
-def mail():
-    server = MailServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def mail_app(tmp_path, mail):
-    from pwa import create_app
-
-    app = create_app(config_for(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=mail.port,
-                                MAIL_SENDER="Upright <account@upright.test>"))  # fmt: skip
-    forget_user_between_requests(app)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_sending_mail(tmp_path, mail, MAIL_SENDER="Upright <account@upright.test>")
 
 
 def with_everything(email: str) -> User:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import MedicineDose, Reminder, User, new_uuid
 from ..timezones import local_to_utc, utc_to_local
-from .medicines import NotScheduled, answer_dose, find_medicine_by_uuid
+from .medicines import NotScheduled, answer_dose, find_medicine_by_uuid, medicines
 from .schedules import occurrences_between
 from .scheduling import grace_for, schedule_of
 from .wording import clock_words
@@ -92,18 +92,8 @@ def _state(reminder: Reminder, moment: datetime, now: datetime) -> str:
 
 
 def _medicines(session: Session, patient: User) -> list[Reminder]:
-    return list(
-        session.scalars(
-            select(Reminder)
-            .where(
-                Reminder.user_id == patient.id,
-                Reminder.kind == "medicine",
-                Reminder.enabled.is_(True),
-                Reminder.deleted_at.is_(None),
-            )
-            .order_by(Reminder.name, Reminder.id)
-        )
-    )
+    """The medicines on the patient's list whose reminders are on (a dose is expected)."""
+    return [medicine for medicine in medicines(session, patient) if medicine.enabled]
 
 
 def _answers(
