@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
-from .services import ChartDay, Marker, Week
+from .services import ChartDay, Marker, Report, Week
 
 FONT = "Atkinson Hyperlegible, DejaVu Sans, sans-serif"
 INK = "#000"
@@ -411,3 +411,15 @@ def walking_chart(days: Sequence[ChartDay]) -> Markup:
         else "Minutes walked were not answered in this period."
     )
     return _svg("walking", width, height, "Minutes walked per day", desc, parts)
+
+
+def report_charts(report: Report) -> dict[str, Markup] | None:
+    """The report's three charts (pain, activity, walking), or None for a period without data:
+    one place for the preview, the PDF and the doctor's shared link."""
+    if report.empty:
+        return None
+    return {
+        "pain": pain_chart(report.chart, report.markers),
+        "activity": activity_chart(report.weeks),
+        "walking": walking_chart(report.chart),
+    }

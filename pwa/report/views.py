@@ -10,7 +10,7 @@ from ..errors import json_error
 from ..extensions import db_session
 from ..models import utcnow
 from . import bp, formatting
-from .charts import activity_chart, pain_chart, walking_chart
+from .charts import report_charts
 from .data import report_data
 from .forms import PeriodForm
 from .pdf import render_pdf
@@ -34,13 +34,7 @@ def _render(form: PeriodForm, *, pdf: bool = False):
         current_user, period.start, period.end, now=utcnow(), session=db_session()
     )
     data = report_data(report)
-    charts = None
-    if not report.empty:
-        charts = {
-            "pain": pain_chart(report.chart, report.markers),
-            "activity": activity_chart(report.weeks),
-            "walking": walking_chart(report.chart),
-        }
+    charts = report_charts(report)
     period_args: dict = {
         "from": report.period.start.isoformat(),
         "to": report.period.end.isoformat(),

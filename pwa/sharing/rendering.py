@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import User, utcnow
 from ..report import formatting
-from ..report.charts import activity_chart, pain_chart, walking_chart
+from ..report.charts import report_charts
 from ..report.data import report_data
 from ..report.pdf import render_pdf
 from ..report.services import build_report
@@ -20,13 +20,7 @@ def report_html(
     session: Session, patient: User, start: date, end: date, *, paper: bool, **frame
 ) -> str:
     report = build_report(patient, start, end, now=utcnow(), session=session)
-    charts = None
-    if not report.empty:
-        charts = {
-            "pain": pain_chart(report.chart, report.markers),
-            "activity": activity_chart(report.weeks),
-            "walking": walking_chart(report.chart),
-        }
+    charts = report_charts(report)
     return render_template(
         "report/report.html",
         layout="sharing/shared.html",
