@@ -18,12 +18,11 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..appointments.services import appointment_lists
-from ..checkin.forms import CheckInForm
-from ..checkin.services import list_checkins, save_checkin
-from ..checkin.views import checklist_context
+from ..checkin.services import list_checkins
+from ..checkin.views import checklist_context, new_checkin_form, save_from_form
 from ..extensions import db, db_session
 from ..main.services import home_summary
-from ..models import APPOINTMENT_KINDS, Caregiver, User, new_uuid, utcnow
+from ..models import APPOINTMENT_KINDS, Caregiver, User, utcnow
 from ..sharing.rendering import report_html, report_pdf
 from . import care_bp, caregivers_bp
 from .forms import ConfirmForm, InviteForm, NotifyForm, PermissionForm
@@ -241,20 +240,9 @@ def checkin(patient_id: int):
     if access is None or not access.can_check_in:
         abort(404)
     patient = db.session.get(User, patient_id) or abort(404)
-    form = CheckInForm(context={"today": patient.today()})
-    if not form.is_submitted():
-        form.id.data = new_uuid()
-        form.date.data = patient.today()
+    form = new_checkin_form(patient)
     if form.validate_on_submit():
-        record = form.record
-        saved, created = save_checkin(
-            db_session(),
-            patient,
-            record.column_values(),
-            record.warning_signs,
-            now=utcnow(),
-            uuid=record.id,
-        )
+        saved, created = save_from_form(form, patient)
         if created:
             mark_entered_by(db_session(), patient, saved, current_user, utcnow())
         db.session.commit()

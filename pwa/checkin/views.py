@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from ..data.access import record_access
 from ..extensions import db, db_session
 from ..learn.services import what_to_expect
-from ..models import WARNING_ACTIONS, User, new_uuid, utcnow
+from ..models import WARNING_ACTIONS, CheckIn, User, new_uuid, utcnow
 from ..records.checkin import CheckInRecord
 from ..records.forms import RecordForm, form_data
 from ..reminders.doses import record_checkin_doses
@@ -85,23 +85,35 @@ def render_form(form: RecordForm, patient: User | None = None, **context: object
     )
 
 
+def new_checkin_form(patient: User) -> RecordForm:
+    """A new check-in for `patient`'s today, with a fresh client id (the patient's own page and
+    a caregiver's page both start from it)."""
+    form = CheckInForm(context={"today": patient.today()})
+    if not form.is_submitted():
+        form.id.data = new_uuid()
+        form.date.data = patient.today()
+    return form
+
+
+def save_from_form(form: RecordForm, patient: User) -> tuple[CheckIn, bool]:
+    """Saves the validated form's record for `patient`; (checkin, created)."""
+    record = form.record
+    return save_checkin(
+        db_session(),
+        patient,
+        record.column_values(),
+        record.warning_signs,
+        now=utcnow(),
+        uuid=record.id,
+    )
+
+
 @bp.route("/checkin", methods=["GET", "POST"])
 @login_required
 def new():
-    form = CheckInForm(context={"today": current_user.today()})
-    if not form.is_submitted():
-        form.id.data = new_uuid()
-        form.date.data = current_user.today()
+    form = new_checkin_form(current_user)
     if form.validate_on_submit():
-        record = form.record
-        checkin, created = save_checkin(
-            db_session(),
-            current_user,
-            record.column_values(),
-            record.warning_signs,
-            now=utcnow(),
-            uuid=record.id,
-        )
+        checkin, created = save_from_form(form, current_user)
         if created:  # issue 11: the doses due today, asked on the form
             record_checkin_doses(db_session(), current_user, request.form, utcnow())
         db.session.commit()  # the result page's heading says it is saved: no flash as well
