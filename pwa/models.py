@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -109,6 +109,8 @@ class Profile(db.Model):
     cancer_ever: Mapped[bool | None]
     earlier_fractures: Mapped[str | None] = mapped_column(String(200))
     steroid_tablets: Mapped[bool | None]
+    # Issue 12: the tallest height the patient remembers as an adult, in millimetres.
+    tallest_height_mm: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
@@ -283,6 +285,11 @@ class Appointment(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Issue 12: the questions ticked as asked, the suggestions the patient removed (their keys,
+    # so they are not suggested again), and what the doctor said, noted after the visit.
+    questions_asked: Mapped[list[str]] = mapped_column(JSON, default=list)
+    suggestions_dismissed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    visit_notes: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -385,6 +392,14 @@ class Reminder(db.Model):
     next_occurrence_at: Mapped[datetime | None]
     next_due_at: Mapped[datetime | None]  # indexed with id: see the end of this module
     source_updated_at: Mapped[datetime | None]  # the appointment version last scheduled
+    # Issue 12: a long-interval bone medicine's drug (a key of pwa.bone.drugs.DRUGS), how many
+    # weeks ahead "book your next dose" comes, and for a reminder that belongs to another one
+    # (booking ahead, a course's end), that medicine.
+    drug: Mapped[str | None] = mapped_column(String(30))
+    book_ahead_weeks: Mapped[int | None]
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
     deleted_at: Mapped[datetime | None]  # medicines are removed softly: their doses stay
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -619,3 +634,55 @@ class CheckInAuthor(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     name: Mapped[str] = mapped_column(String(120))
+
+
+# Issue 12: bone-health follow-through ---------------------------------------------------------
+# The checklist of CLINICAL.md section 6 is one row per patient and item, made when the patient
+# first answers it (an item with no row is "not yet"); item codes, wording and the long-interval
+# drug table live in pwa/bone/. Heights are whole millimetres so the 2 cm and 6 cm rules are
+# exact.
+
+BONE_STATES = {
+    "done": "Done",
+    "booked": "Booked",
+    "not_yet": "Not yet",
+    "not_for_me": "Not for me",
+}
+HEIGHT_PLACES = {"clinic": "Measured at a clinic", "home": "Measured at home"}
+
+
+class BoneCheckItem(db.Model):
+    """One item of the bone-health checklist and where the patient is with it."""
+
+    __tablename__ = "bone_check_items"
+    __table_args__ = (UniqueConstraint("user_id", "item", name="uq_bone_check_items_user_id_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(20))  # a key of pwa.bone.checklist.ITEMS
+    state: Mapped[str] = mapped_column(String(12), default="not_yet")  # see BONE_STATES
+    on_date: Mapped[date | None]  # the day it was done, or the day it is booked for
+    t_score: Mapped[float | None] = mapped_column(
+        Float
+    )  # the bone scan's lowest T-score, when the patient has it
+    detail: Mapped[str | None] = mapped_column(String(200))  # which medicine, where, or why not
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HeightMeasurement(db.Model):
+    """A measured height: at a clinic (a stadiometer) or at home with the stated method."""
+
+    __tablename__ = "height_measurements"
+    __table_args__ = (
+        UniqueConstraint("user_id", "uuid", name="uq_height_measurements_user_id_uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    measured_on: Mapped[date]
+    height_mm: Mapped[int]
+    place: Mapped[str] = mapped_column(String(8))  # see HEIGHT_PLACES
+    method: Mapped[str | None] = mapped_column(String(200))  # how it was measured at home
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
