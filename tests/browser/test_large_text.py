@@ -97,6 +97,7 @@ def patient_paths(records: dict[str, str]) -> list[str]:
         f"/checkin/{records['checkin']}/edit",
         f"/checkin/{records['checkin']}/delete",
         "/history",
+        "/warning-signs",
         "/history?show=falls",
         "/appointments",
         "/appointments/new",
