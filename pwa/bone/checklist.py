@@ -105,6 +105,24 @@ def answers(session: Session, user_id: int) -> list[Answer]:
     return result
 
 
+def scan_open(session: Session, user_id: int, profile: Profile | None) -> bool:
+    """Whether the scan item is still open: not done or "not for me", and no scan in the
+    profile since the fracture (which the checklist counts as done)."""
+    state = session.scalar(
+        select(BoneCheckItem.state).where(
+            BoneCheckItem.user_id == user_id, BoneCheckItem.item == "dexa"
+        )
+    )
+    if state in SETTLED:
+        return False
+    return not (
+        profile is not None
+        and profile.fracture_date is not None
+        and profile.last_dexa_date is not None
+        and profile.last_dexa_date >= profile.fracture_date
+    )
+
+
 def dexa_date(session: Session, user_id: int, profile: Profile | None) -> date | None:
     """The date of the patient's last bone density scan: the one truth everyone reads.
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..bone.nudges import nudge_reminder
 from ..models import (
     Appointment,
     Reminder,
@@ -88,6 +89,9 @@ def save_settings(
     checkin.enabled = bool(values["checkin_enabled"])
     if values.get("checkin_time") is not None:
         checkin.times = [format_clock(values["checkin_time"])]
+    # Issue 12: the bone-health nudges, on or off, at the check-in reminder's time.
+    nudges = nudge_reminder(session, patient)
+    nudges.enabled = bool(values.get("bone_enabled", nudges.enabled))
     reschedule_patient(session, patient, settings, now)
 
 
