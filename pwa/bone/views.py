@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db, db_session
@@ -29,8 +29,9 @@ def item(code: str):
         abort(404)
     now = utcnow()
     answer = find_answer(db_session(), current_user, code)
+    # A post is judged on what was sent alone (a field left out is blank, not the old answer).
     form = BoneItemForm(
-        data=item_form_data(answer) if answer else None,
+        data=item_form_data(answer) if answer and request.method != "POST" else None,
         item=code,
         context={"today": current_user.today(now)},
     )
