@@ -385,3 +385,34 @@ def test_the_answers_go_with_the_account(db):
     db.session.commit()
     owners = db.session.scalars(select(BoneCheckItem.user_id)).all()
     assert owners == [staying.id, staying.id]
+
+
+# --- Caregivers: read-only -----------------------------------------------------------------
+
+
+@pytest.mark.database
+def test_a_caregiver_reads_the_checklist_but_cannot_change_it(tmp_path, mail):
+    from .conftest import app_sending_mail
+    from .test_caregivers import invite_and_accept, login
+
+    for app in app_sending_mail(tmp_path, mail, PUBLIC_URL="http://upright.test"):
+        ann = make_patient(name="Ann", email="ann@example.com")
+        ben = make_patient(name="Ben", email="ben@example.com")
+        carol = make_patient(name="Carol", email="carol@example.com", profile=None)
+        _answer(_db, ann, "dexa", "booked", on_date=date(2030, 5, 6), detail="Ann's clinic")
+        _answer(_db, ben, "dexa", "done", detail="Ben's secret clinic")
+        invite_and_accept(app, mail, ann, carol, can_check_in=True)
+        client = app.test_client()
+        login(client, carol.email)
+        response = client.get(f"/care/{ann.id}/bone-health")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        assert "Ann&#39;s clinic" in page and "<strong>Booked</strong>" in page
+        assert "<form" not in page.split("<main", 1)[1].split("</main>")[0]
+        assert f'href="/care/{ann.id}/bone-health"' in client.get(f"/care/{ann.id}").get_data(
+            as_text=True
+        )
+        assert client.get(f"/care/{ben.id}/bone-health").status_code == 404
+        # Her own /bone-health is her own (empty) checklist, never Ann's.
+        own = client.get("/bone-health/dexa").get_data(as_text=True)
+        assert "Ann&#39;s clinic" not in own and "2030-05-06" not in own
