@@ -5,6 +5,7 @@ moved with the fracture date, never in the past, none after 16 weeks."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -263,3 +264,32 @@ def test_the_reminders_page_switches_the_nudges_off_and_on(app, mail):
     client.post("/reminders", data={**form, "bone_enabled": "y"})
     _db.session.expire_all()
     assert bone_reminder(_db.session, patient.id).enabled
+
+
+@pytest.mark.database
+def test_a_nudge_goes_once_on_each_channel_and_its_push_shows_no_item(tmp_path, mail):
+    """With a phone subscribed: one push (a local push service checks VAPID and decrypts it as
+    a browser would) and one e-mail per nudge, however often the engine runs."""
+    from .test_reminders_channels import app_sending_to, subscribe
+    from .test_reminders_support import PushService
+
+    service = PushService().start()
+    try:
+        with app_sending_to(tmp_path, mail) as app:
+            patient = make_patient()
+            start(patient, FRACTURE, local(FRACTURE, 12))
+            subscribe(app.test_client(), patient, service.subscriber("phone"), service.base_url)
+            for _ in range(3):
+                tick(app, nudge_at(2) + timedelta(minutes=1))
+            (received,) = service.wait_for(1)
+            assert service.rejected == []
+            assert (
+                received.payload["title"] == SUBJECT and received.payload["url"] == "/bone-health"
+            )
+            assert "scan" not in json.dumps(received.payload)  # a lock screen is public
+            assert len(nudges_in(mail)) == 1
+            assert sorted((d.channel, d.status) for d in nudges_sent(patient)) == [
+                ("email", "sent"), ("push", "sent")]  # fmt: skip
+            assert len(service.received) == 1
+    finally:
+        service.stop()
