@@ -416,3 +416,24 @@ def test_a_caregiver_reads_the_checklist_but_cannot_change_it(tmp_path, mail):
         # Her own /bone-health is her own (empty) checklist, never Ann's.
         own = client.get("/bone-health/dexa").get_data(as_text=True)
         assert "Ann&#39;s clinic" not in own and "2030-05-06" not in own
+
+
+def test_an_imported_export_brings_the_answers_without_overwriting_any(db):
+    from pwa.data.export import export_data
+    from pwa.data.importer import ImportRefused, import_export, read_export
+
+    anna = make_patient()
+    _answer(db, anna, "dexa", "done", on_date=date(2026, 10, 5), t_score=-2.9)
+    _answer(db, anna, "fls", "not_for_me", detail="None near me")
+    document = read_export(json.dumps(export_data(db.session, anna, utcnow(), "t")).encode())
+    moved = make_patient(profile=None)
+    _answer(db, moved, "fls", "booked", on_date=date(2030, 1, 1))
+    result = import_export(db.session, moved, document, utcnow())
+    db.session.commit()
+    assert result.added == {"bone_checklist": 1}
+    assert (_row(db, moved, "dexa").on_date, _row(db, moved, "dexa").t_score) == (
+        date(2026, 10, 5), -2.9)  # fmt: skip
+    assert _row(db, moved, "fls").state == "booked"  # its own answer stays
+    damaged = {**document, "bone_checklist": [{"item": "dexa", "state": "sort of"}]}
+    with pytest.raises(ImportRefused):
+        import_export(db.session, make_patient(profile=None), damaged, utcnow())
