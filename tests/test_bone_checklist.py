@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from pwa.bone.checklist import ITEMS, dexa_date
+from pwa.bone.nudges import bone_reminder
 from pwa.data.deletion import delete_account
 from pwa.extensions import db as _db
 from pwa.models import Appointment, BoneCheckItem, utcnow
@@ -434,6 +435,15 @@ def test_an_imported_export_brings_the_answers_without_overwriting_any(db):
     assert (_row(db, moved, "dexa").on_date, _row(db, moved, "dexa").t_score) == (
         date(2026, 10, 5), -2.9)  # fmt: skip
     assert _row(db, moved, "fls").state == "booked"  # its own answer stays
+    # An imported profile starts the checklist and its nudges like a saved one.
+    fresh = make_patient(profile=None)
+    dates = {"fracture_date": "2030-02-01", "last_dexa_date": "2030-03-01"}
+    profiled = {**document, "bone_checklist": [], "profile": dates}
+    import_export(db.session, fresh, profiled, utcnow())
+    db.session.commit()
+    assert (_row(db, fresh, "dexa").state, _row(db, fresh, "dexa").on_date) == (
+        "done", date(2030, 3, 1))  # fmt: skip
+    assert bone_reminder(db.session, fresh.id).start_date == date(2030, 2, 1)
     damaged = {**document, "bone_checklist": [{"item": "dexa", "state": "sort of"}]}
     with pytest.raises(ImportRefused):
         import_export(db.session, make_patient(profile=None), damaged, utcnow())

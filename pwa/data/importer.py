@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..bone.checklist import ITEMS as BONE_ITEMS
 from ..bone.forms import T_SCORE_HIGH, T_SCORE_LOW
+from ..bone.services import after_profile_saved
 from ..models import (
     BONE_STATES,
     Appointment,
@@ -118,6 +119,10 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
             _bone_checklist(session, patient, _records(data, "bone_checklist"), result)
+        session.flush()
+        # Issue 12: the checklist starts from the imported profile; its nudges follow it.
+        session.expire(patient, ["profile"])
+        after_profile_saved(session, patient, now)
         session.flush()
     except StatementError:
         raise ImportRefused(
