@@ -447,3 +447,26 @@ def test_an_imported_export_brings_the_answers_without_overwriting_any(db):
     damaged = {**document, "bone_checklist": [{"item": "dexa", "state": "sort of"}]}
     with pytest.raises(ImportRefused):
         import_export(db.session, make_patient(profile=None), damaged, utcnow())
+
+
+def test_the_scan_date_stays_in_step_when_the_profile_is_saved_without_it(client, auth, db):
+    patient = make_patient(profile=None)
+    auth.login(patient.email)
+    client.post("/profile", data=PROFILE)
+    client.post("/bone-health/dexa", data={"state": "done", "on_date": "2026-11-20"})
+    db.session.refresh(patient.profile)
+    assert patient.profile.last_dexa_date == date(2026, 11, 20)
+    # The profile saved with the old or no date: the checklist's later scan stays the truth.
+    client.post("/profile", data={**PROFILE, "last_dexa_date": ""})
+    db.session.refresh(patient.profile)
+    assert patient.profile.last_dexa_date == date(2026, 11, 20)
+    assert dexa_date(db.session, patient.id, patient.profile) == date(2026, 11, 20)
+
+
+def test_not_for_me_on_the_medicine_step_survives_a_profile_save(client, auth, db):
+    patient = make_patient(profile=None)
+    auth.login(patient.email)
+    client.post("/profile", data={**PROFILE, "osteoporosis_medicine": ""})
+    client.post("/bone-health/medicine", data={"state": "not_for_me", "detail": "Kidneys"})
+    client.post("/profile", data=PROFILE)
+    assert _row(db, patient, "medicine").state == "not_for_me"

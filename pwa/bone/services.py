@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..models import BoneCheckItem, Profile, Reminder, ReminderSettings, User
 from ..reminders.scheduling import reschedule
-from .checklist import ITEMS, Answer, Item, answers
+from .checklist import ITEMS, Answer, Item, answers, dexa_date
 from .nudges import NUDGE_WEEKS, bone_reminder, nudge_days, nudge_reminder
 
 CEMENT_TREATMENTS = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
@@ -156,7 +156,9 @@ def _after_fracture(profile: Profile, day: date) -> bool:
 
 def seed_from_profile(session: Session, patient: User) -> None:
     """The checklist starts from the profile: a scan on or after the fracture date marks the
-    scan done (with that date), a named osteoporosis medicine marks the medicine started."""
+    scan done (with that date), a named osteoporosis medicine marks the medicine started
+    (unless the patient answered "not for me" on the checklist). The scan date is the later of
+    the two on both sides."""
     profile = patient.profile
     if profile is None:
         return
@@ -165,9 +167,12 @@ def seed_from_profile(session: Session, patient: User) -> None:
         row = _row(session, patient.id, "dexa")
         if row.state != "done" or row.on_date is None or row.on_date < scan:
             row.state, row.on_date = "done", scan
+    done_on = dexa_date(session, patient.id, None)
+    if done_on is not None and (scan is None or scan < done_on):
+        profile.last_dexa_date = done_on
     if profile.osteoporosis_medicine:
         row = _row(session, patient.id, "medicine")
-        if row.state != "done":
+        if row.state in ("not_yet", "booked"):
             row.state = "done"
             row.detail = profile.osteoporosis_medicine
             row.on_date = profile.osteoporosis_medicine_start
