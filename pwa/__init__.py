@@ -96,6 +96,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(offline.bp)
     app.register_blueprint(api.bp)
     register_patient_data_blueprints(app)
+    register_bone_health_blueprints(app)
+
+
+def register_bone_health_blueprints(app: Flask) -> None:
+    """Issue 12: the bone-health checklist."""
+    from .bone import views as bone_views
+
+    app.register_blueprint(bone_views.bp)
 
 
 def register_patient_data_blueprints(app: Flask) -> None:

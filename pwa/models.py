@@ -321,6 +321,7 @@ REMINDER_KINDS = {
     "checkin": "Daily check-in",
     "appointment": "Appointment",
     "medicine": "Medicine",
+    "bone": "Bone health checklist",  # issue 12: nudges at 2, 6, 12 and 16 weeks
 }
 MEDICINE_FREQUENCIES = {
     "daily": "Every day",

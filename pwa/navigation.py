@@ -34,7 +34,8 @@ NAV_ITEMS = (
 )
 
 # Pages under "More": everything a patient reaches less often.
-MORE_PREFIXES = ("/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install")
+MORE_PREFIXES = ("/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install",
+                 "/bone-health")  # fmt: skip
 
 # Inner pages and the page each belongs under, longest prefix first.
 PARENTS = (
@@ -42,6 +43,7 @@ PARENTS = (
     ("/checkin/", "/history", "History"),
     ("/reminders/", "/reminders", "Reminders"),
     ("/account/", "/account", "Settings"),
+    ("/bone-health/", "/bone-health", "Bone health"),  # issue 12
     ("/offline/shell/appointment", "/appointments", "Appointments"),
     ("/reminders", "/more", "More"),
     ("/report", "/more", "More"),
@@ -49,6 +51,7 @@ PARENTS = (
     ("/account", "/more", "More"),
     ("/logout", "/more", "More"),
     ("/install", "/more", "More"),
+    ("/bone-health", "/more", "More"),
 )
 
 

@@ -10,7 +10,15 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from pwa.models import Appointment, Caregiver, CheckIn, DeviceSession, Reminder, ShareLink
+from pwa.models import (
+    Appointment,
+    BoneCheckItem,
+    Caregiver,
+    CheckIn,
+    DeviceSession,
+    Reminder,
+    ShareLink,
+)
 
 from .conftest import PASSWORD, make_checkin, make_patient
 
@@ -29,6 +37,9 @@ RECORD_OF = {
     "care": "care_patient",  # issue 16: a caregiver's pages of a patient, and invitation tokens
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
+# Issue 12: the parameter names a checklist step, not a record; the page is always the signed-in
+# patient's own answer (test_bone_checklist_answers_are_each_patients_own below).
+OWN_ANSWER_ROUTES = {"bone.item"}
 
 
 def record_kind(rule) -> str | None:
@@ -65,6 +76,10 @@ def alice_and_bob(app, client, db):
     db.session.add(share_link)
     caregiver_row = Caregiver(patient_id=alice.id, email="carol@example.com")
     db.session.add(caregiver_row)
+    # Issue 12: a bone-health checklist answer.
+    db.session.add(BoneCheckItem(user_id=alice.id, item="dexa", state="done",
+                                 on_date=date(2029, 12, 1), t_score=-3.1,
+                                 detail=SECRET))  # fmt: skip
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
@@ -78,7 +93,7 @@ def test_every_route_with_a_record_id_answers_404_to_another_patient(
 ):
     checked = []
     for rule in app.url_map.iter_rules():
-        if not rule.arguments or rule.endpoint in PUBLIC_PARAMETER_ROUTES:
+        if not rule.arguments or rule.endpoint in PUBLIC_PARAMETER_ROUTES | OWN_ANSWER_ROUTES:
             continue
         kind = record_kind(rule)
         assert kind, f"{rule.rule} takes an id but the isolation test does not know its record"
@@ -105,6 +120,7 @@ def test_every_route_with_a_record_id_answers_404_to_another_patient(
         "/report",
         "/api/v1/medicines",
         "/report.json",
+        "/bone-health",  # issue 12
     ],  # fmt: skip
 )
 def test_lists_and_summaries_never_show_another_patients_records(client, alice_and_bob, path):
@@ -112,6 +128,20 @@ def test_lists_and_summaries_never_show_another_patients_records(client, alice_a
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert SECRET not in body and "Dr Secret" not in body
+
+
+def test_bone_checklist_answers_are_each_patients_own(client, alice_and_bob, db):
+    """Issue 12: Bob sees and changes only his own answers, whatever step he opens."""
+    alice, bob = alice_and_bob["alice"], alice_and_bob["bob"]
+    for path in ("/bone-health", "/bone-health/dexa"):
+        body = client.get(path).get_data(as_text=True)
+        assert SECRET not in body and "-3.1" not in body
+        assert 'value="2029-12-01"' not in body
+    response = client.post("/bone-health/dexa", data={"state": "not_for_me", "detail": "Bob's"})
+    assert response.status_code == 302
+    rows = {r.user_id: r for r in db.session.scalars(select(BoneCheckItem))}
+    assert (rows[alice.id].state, rows[alice.id].detail) == ("done", SECRET)
+    assert (rows[bob.id].state, rows[bob.id].detail) == ("not_for_me", "Bob's")
 
 
 def test_the_report_pdf_of_another_patient_cannot_be_had(client, alice_and_bob):

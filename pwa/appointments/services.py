@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..bone.checklist import scan_open
 from ..models import TREATMENTS, Appointment, Profile, User
 from ..records.appointment import FIELDS as FIELDS
 from ..records.appointment import AppointmentRecord
@@ -258,8 +259,29 @@ class Suggestion:
     day: date | None = None  # pre-fills the new-appointment form when it is still ahead
 
 
-def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestion]:
-    """Follow-ups that usually come next, from the profile's treatment and dates.
+def follow_up_suggestions(
+    session: Session, patient: User, now: datetime, upcoming: list[Appointment]
+) -> list[Suggestion]:
+    """The appointments page's suggestions: each shown until a visit of its kind is booked,
+    the scan's while the checklist's scan item is open (issue 12)."""
+    profile = patient.profile
+    return suggested_follow_ups(
+        profile,
+        patient.today(now),
+        booked={a.kind for a in upcoming if not a.cancelled},
+        scan_open=scan_open(session, patient.id, profile),
+    )
+
+
+def suggested_follow_ups(
+    profile: Profile | None,
+    today: date,
+    booked: set[str] | frozenset[str] = frozenset(),
+    scan_open: bool | None = None,
+) -> list[Suggestion]:
+    """Follow-ups that usually come next, from the profile's treatment and dates, leaving out
+    the kinds of visit already `booked`. `scan_open`: the checklist's answer on the bone scan
+    (None: judged from the profile's last scan and fracture dates alone).
 
     These are prompts, not advice: the page says the doctor's office decides.
     """
@@ -299,7 +321,11 @@ def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestio
                     )
                 )
     fracture = profile.fracture_date
-    if fracture and (profile.last_dexa_date is None or profile.last_dexa_date < fracture):
+    if scan_open is None:
+        scan_open = bool(
+            fracture and (profile.last_dexa_date is None or profile.last_dexa_date < fracture)
+        )
+    if scan_open:
         suggestions.append(
             Suggestion(
                 "A bone density (DEXA) scan and a talk about osteoporosis medicine",
@@ -314,7 +340,7 @@ def suggested_follow_ups(profile: Profile | None, today: date) -> list[Suggestio
             "primary_care",
         )
     )
-    return suggestions
+    return [s for s in suggestions if s.kind not in booked]
 
 
 def _day(value: date) -> str:

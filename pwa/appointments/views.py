@@ -14,9 +14,9 @@ from .services import (
     cancel_appointment,
     create_appointment,
     find_appointment,
+    follow_up_suggestions,
     parse_date,
     restore_appointment,
-    suggested_follow_ups,
     update_appointment,
 )
 
@@ -47,8 +47,7 @@ def _form_kwargs() -> dict:
 def index():
     now = utcnow()
     lists = appointment_lists(db_session(), current_user, now)
-    today = current_user.today(now)
-    suggestions = [] if lists.upcoming else suggested_follow_ups(current_user.profile, today)
+    suggestions = follow_up_suggestions(db_session(), current_user, now, lists.upcoming)
     return render_template("appointments/index.html", lists=lists, suggestions=suggestions)
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import BONE_STATES, BoneCheckItem
+from ..models import BONE_STATES, BoneCheckItem, Profile
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,36 @@ def answers(session: Session, user_id: int) -> list[Answer]:
         else:
             result.append(Answer(item, row.state, row.on_date, row.t_score, row.detail))
     return result
+
+
+def scan_open(session: Session, user_id: int, profile: Profile | None) -> bool:
+    """Whether the scan item is still open: not done or "not for me", and no scan in the
+    profile since the fracture (which the checklist counts as done)."""
+    state = session.scalar(
+        select(BoneCheckItem.state).where(
+            BoneCheckItem.user_id == user_id, BoneCheckItem.item == "dexa"
+        )
+    )
+    if state in SETTLED:
+        return False
+    return not (
+        profile is not None
+        and profile.fracture_date is not None
+        and profile.last_dexa_date is not None
+        and profile.last_dexa_date >= profile.fracture_date
+    )
+
+
+def dexa_date(session: Session, user_id: int, profile: Profile | None) -> date | None:
+    """The date of the patient's last bone density scan: the one truth everyone reads.
+
+    The checklist's scan item, when it is done and dated; otherwise the profile's
+    `last_dexa_date`. The checklist keeps the two in step (pwa.bone.services), so they differ
+    only when the patient marked the scan done without a date.
+    """
+    row = session.scalar(
+        select(BoneCheckItem).where(BoneCheckItem.user_id == user_id, BoneCheckItem.item == "dexa")
+    )
+    if row is not None and row.state == "done" and row.on_date is not None:
+        return row.on_date
+    return profile.last_dexa_date if profile is not None else None

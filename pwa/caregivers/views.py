@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..appointments.services import appointment_lists
+from ..bone.services import checklist as bone_checklist
 from ..checkin.services import list_checkins
 from ..checkin.views import checklist_context, new_checkin_form, save_from_form
 from ..extensions import db, db_session
@@ -194,6 +195,20 @@ def appointments(patient_id: int):
         patient=patient,
         lists=lists,
         kinds=APPOINTMENT_KINDS,
+    )
+    return _private(page)
+
+
+@care_bp.get("/care/<int:patient_id>/bone-health")
+@login_required
+def bone_health(patient_id: int):
+    """Issue 12: the patient's bone-health checklist, read-only (only the patient changes it)."""
+    access, patient = _access(patient_id, "bone health checklist")
+    page = render_template(
+        "caregivers/bone_health.html",
+        access=access,
+        patient=patient,
+        checklist=bone_checklist(db_session(), patient, utcnow()),
     )
     return _private(page)
 

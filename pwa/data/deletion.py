@@ -40,6 +40,7 @@ TABLE_LABELS = {
     "checkin_authors": "Notes of who entered a check-in",
     "access_log": "Entries in your access log",
     "login_throttles": "Records of failed sign-ins",
+    "bone_check_items": "Your bone health checklist",  # issue 12
 }
 
 

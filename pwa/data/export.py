@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..bone.checklist import ITEMS as BONE_ITEMS
 from ..models import (
     AccessLogEntry,
     Appointment,
+    BoneCheckItem,
     Caregiver,
     CheckIn,
     CheckInAuthor,
@@ -119,6 +121,14 @@ def export_data(session: Session, patient: User, now: datetime, app_version: str
                 select(Caregiver).where(Caregiver.patient_id == uid).order_by(Caregiver.invited_at)
             )
         ],
+        # Issue 12: the bone-health checklist's answers, in the checklist's order.
+        "bone_checklist": [
+            row_dict(b, ROW)
+            for b in sorted(
+                session.scalars(select(BoneCheckItem).where(BoneCheckItem.user_id == uid)),
+                key=lambda b: list(BONE_ITEMS).index(b.item) if b.item in BONE_ITEMS else 99,
+            )
+        ],
         "access_log": [
             row_dict(e, ROW | {"share_link_id"})
             for e in session.scalars(
@@ -202,10 +212,15 @@ CSV_HEADERS = {
     "accepted_at": "Accepted at (UTC)",
     "detail": "Details",
     "at": "When (UTC)",
+    # Issue 12: the bone-health checklist.
+    "item": "Step",
+    "state": "Where it stands",
+    "on_date": "Done on or booked for",
+    "t_score": "Bone scan T-score",
 }
 CSV_TABLES = (
     "checkins", "warning_events", "appointments", "reminders", "doses", "share_links",
-    "caregivers", "access_log",
+    "caregivers", "access_log", "bone_checklist",
 )  # fmt: skip
 
 

@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..models import APPOINTMENT_KINDS, PAIN_LOCATIONS, TREATMENTS, WALKING_AIDS, WEEKLY_CHANGE
+from ..bone.checklist import ITEMS as BONE_ITEMS
+from ..models import (
+    APPOINTMENT_KINDS,
+    BONE_STATES,
+    PAIN_LOCATIONS,
+    TREATMENTS,
+    WALKING_AIDS,
+    WEEKLY_CHANGE,
+)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -99,6 +107,7 @@ def fhir_bundle(data: dict) -> dict:
         _medicines(patient_id, patient_ref, data["reminders"], data["doses"], now.date())
     )
     resources.extend(_appointment(patient_id, patient_ref, a, now) for a in data["appointments"])
+    resources.extend(_bone_checklist(patient_id, patient_ref, data.get("bone_checklist", [])))
     return {
         "resourceType": "Bundle",
         "id": _id(patient_id, "bundle", data["exported_at"]),
@@ -319,3 +328,55 @@ def _appointment(patient_id: str, patient_ref: dict, a: dict, now: datetime) -> 
     if text:
         appointment["comment"] = text
     return appointment
+
+
+# Issue 12: each answered step of the bone-health checklist, as a patient-reported Observation.
+BONE_SYSTEM = f"{APP}:bone-checklist-step"
+BONE_STATE_SYSTEM = f"{APP}:bone-checklist-state"
+
+
+def _bone_checklist(patient_id: str, patient_ref: dict, rows: list[dict]) -> list[dict]:
+    observations = []
+    for row in rows:
+        item = BONE_ITEMS.get(row["item"])
+        label = item.label if item else row["item"]
+        state = BONE_STATES.get(row["state"], row["state"])
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": _id(patient_id, "bone-checklist", row["item"]),
+            "status": "final",
+            "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey"}]}],
+            "code": {
+                "coding": [{"system": BONE_SYSTEM, "code": row["item"], "display": label}],
+                "text": label,
+            },
+            "subject": patient_ref,
+            "issued": row["updated_at"],
+            "valueCodeableConcept": {
+                "coding": [{"system": BONE_STATE_SYSTEM, "code": row["state"], "display": state}],
+                "text": state,
+            },
+        }
+        if row.get("on_date"):
+            observation["effectiveDateTime"] = row["on_date"]
+        if row.get("t_score") is not None:
+            observation["component"] = [
+                {
+                    "code": {
+                        "coding": [
+                            {"system": BONE_SYSTEM, "code": "t-score", "display": "Lowest T-score"}
+                        ],
+                        "text": "Lowest T-score",
+                    },
+                    "valueQuantity": {
+                        "value": row["t_score"],
+                        "unit": "T-score",
+                        "system": UCUM,
+                        "code": "{T-score}",
+                    },
+                }
+            ]
+        if row.get("detail"):
+            observation["note"] = [{"text": row["detail"]}]
+        observations.append(observation)
+    return observations

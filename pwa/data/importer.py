@@ -19,8 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from ..bone.checklist import ITEMS as BONE_ITEMS
+from ..bone.forms import T_SCORE_HIGH, T_SCORE_LOW
+from ..bone.services import after_profile_saved
 from ..models import (
+    BONE_STATES,
     Appointment,
+    BoneCheckItem,
     CheckIn,
     CheckInAuthor,
     MedicineDose,
@@ -113,6 +118,11 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             medicines = _reminders(session, patient, _records(data, "reminders"), now, result)
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
+            _bone_checklist(session, patient, _records(data, "bone_checklist"), result)
+        session.flush()
+        # Issue 12: the checklist starts from the imported profile; its nudges follow it.
+        session.expire(patient, ["profile"])
+        after_profile_saved(session, patient, now)
         session.flush()
     except StatementError:
         raise ImportRefused(
@@ -205,6 +215,28 @@ def _appointments(
         session.add(Appointment(user_id=patient.id, uuid=uuid, **values))
         known.add(uuid)
         result.count("appointments")
+
+
+def _bone_checklist(
+    session: Session, patient: User, records: list[dict], result: ImportResult
+) -> None:
+    """Issue 12: the checklist's answers, for the steps the patient has not answered here."""
+    known = set(
+        session.scalars(select(BoneCheckItem.item).where(BoneCheckItem.user_id == patient.id))
+    )
+    for record in records:
+        item, state = record.get("item"), record.get("state")
+        if item not in BONE_ITEMS or state not in BONE_STATES:
+            raise BadValue(f"unknown bone health step or answer {item!r}: {state!r}")
+        if item in known:
+            continue
+        values = values_for(BoneCheckItem.__table__, record, ROW)
+        score = values.get("t_score")
+        if score is not None and not T_SCORE_LOW <= score <= T_SCORE_HIGH:
+            raise BadValue(f"t_score: {score} is not from {T_SCORE_LOW} to {T_SCORE_HIGH}")
+        session.add(BoneCheckItem(user_id=patient.id, **values))
+        known.add(item)
+        result.count("bone_checklist")
 
 
 def _reminders(

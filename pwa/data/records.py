@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, Time
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Time
 from sqlalchemy.sql.schema import Column, Table
 
 
@@ -53,6 +53,10 @@ def from_json_value(column: Column, value: Any) -> Any:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise BadValue(f"{column.key}: expected a whole number")
             return value
+        if isinstance(kind, Float):  # issue 12: a bone scan's T-score
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadValue(f"{column.key}: expected a number")
+            return float(value)
         if isinstance(kind, JSON):  # every JSON column of the app holds a list
             if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
                 raise BadValue(f"{column.key}: expected a list")

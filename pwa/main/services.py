@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..appointments.services import next_appointment
+from ..bone.services import HomeCard, home_card
 from ..models import Appointment, CheckIn, Profile, User
 from ..reminders.doses import DoseLine, todays_doses
 from ..reminders.services import HomeItem, home_items
@@ -59,6 +60,7 @@ class HomeSummary:
     next_appointment: Appointment | None
     doses_today: list[DoseLine]  # with Taken / Not taken (pwa/reminders/doses.py)
     reminders: list[HomeItem]
+    bone: HomeCard | None = None  # issue 12: the checklist, while a step is open
 
 
 def home_summary(session: Session, patient: User, now: datetime) -> HomeSummary:
@@ -72,6 +74,7 @@ def home_summary(session: Session, patient: User, now: datetime) -> HomeSummary:
         next_appointment=next_appointment(session, patient, now),
         doses_today=todays_doses(session, patient, now),
         reminders=home_items(session, patient, now),
+        bone=home_card(session, patient),
     )
 
 

@@ -48,6 +48,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
+from ..bone import nudges as bone_nudges
 from ..gcpause import gc_paused
 from ..models import (
     Appointment,
@@ -70,6 +71,7 @@ from .services import (
     grace_for,
     next_after,
     off_token,
+    reminder_path,
     reminder_title,
     sync_appointment,
 )
@@ -225,6 +227,7 @@ class _Tick:
         self.dialect = session.get_bind().dialect.name
         self._started = clock.monotonic()
         self._claims: dict[int, _Claim] = {}
+        self._bone_open: dict[int, list[str]] = {}  # issue 12: open checklist items, by patient
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -436,6 +439,9 @@ class _Tick:
         ):
             targets[sub.user_id].append(PushTarget(sub.id, sub.endpoint, sub.p256dh, sub.auth))
         checkin_days = self._checkin_days(reminders, users)
+        self._bone_open = bone_nudges.open_items(
+            session, {r.user_id for r in reminders if r.kind == bone_nudges.KIND}
+        )
         doses = self._recorded_doses(reminders)
         contexts, broken = {}, {}
         for reminder in reminders:
@@ -482,6 +488,8 @@ class _Tick:
             return (reminder.user_id, day) not in context.checkin_days
         if reminder.kind == "medicine":
             return (reminder.id, occurrence) not in context.doses
+        if reminder.kind == bone_nudges.KIND:  # issue 12: only while a checklist item is open
+            return bool(self._bone_open.get(reminder.user_id))
         appointment = reminder.appointment
         return appointment is not None and appointment.cancelled_at is None
 
@@ -555,6 +563,8 @@ class _Tick:
             at = clock_words(to_local(occurrence, zone).time())
             what = f"{reminder.name}: {reminder.dose}" if reminder.dose else reminder.name
             return [what or "", f"Scheduled for {at}."]
+        if reminder.kind == bone_nudges.KIND:
+            return bone_nudges.nudge_details(self._bone_open.get(reminder.user_id, []))
         appointment = reminder.appointment
         if appointment is None:
             return []
@@ -647,6 +657,8 @@ class _Tick:
             ]
         elif context.reminder.kind == "appointment":
             path = f"/appointments/{context.appointment_uuid}" if context.appointment_uuid else "/"
+        elif context.reminder.kind == bone_nudges.KIND:
+            path = reminder_path(context.reminder)
         else:
             path = "/checkin"
         remaining = max(60, int((due + context.grace - self.now).total_seconds()))

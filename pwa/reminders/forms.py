@@ -44,6 +44,10 @@ class SettingsForm(FlaskForm):
     appointment_hours_before = WholeNumberField(
         "How many hours before", 1, 48, "a number of hours", default=2
     )
+    # Issue 12: the bone-health checklist's nudges at 2, 6, 12 and 16 weeks.
+    bone_enabled = BooleanField(
+        "Remind me of bone health steps still open, 2, 6, 12 and 16 weeks after my fracture"
+    )
     email_enabled = BooleanField("Send my reminders by e-mail too")
     quiet_enabled = BooleanField("Quiet hours: no notifications or e-mails at night")
     quiet_start = ClockField("Quiet from")

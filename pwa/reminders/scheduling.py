@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ..bone import nudges as bone_nudges  # issue 12: the module, as it imports ours
 from ..models import (
     Appointment,
     Reminder,
@@ -41,12 +42,13 @@ GRACE = {
     "checkin": timedelta(hours=3),
     "medicine": timedelta(hours=2),
     "appointment": timedelta(hours=6),
+    "bone": timedelta(hours=12),  # issue 12: a bone-health nudge half a day late still helps
 }
 LONG_INTERVAL_GRACE = timedelta(hours=12)  # monthly and rarer medicines: a day late still helps
 
 
 def schedule_of(reminder: Reminder) -> Schedule | None:
-    if reminder.kind == "appointment" or not reminder.times:
+    if reminder.kind in ("appointment", bone_nudges.KIND) or not reminder.times:
         return None
     times = tuple(parse_clock(text) for text in reminder.times)
     if reminder.kind == "checkin":
@@ -88,6 +90,9 @@ def next_after(
         due = _quiet(settings, occurrence, zone)
         # Quiet hours never hold an appointment reminder past the appointment itself.
         return occurrence, (due if due < appointment.starts_at else occurrence)
+    if reminder.kind == bone_nudges.KIND:  # issue 12: 2, 6, 12 and 16 weeks after the fracture
+        nudge = bone_nudges.next_nudge(reminder, zone, after)
+        return (nudge, _quiet(settings, nudge, zone)) if nudge else (None, None)
     schedule = schedule_of(reminder)
     if schedule is None:
         return None, None

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..bone.nudges import bone_reminder, nudge_reminder
 from ..models import (
     Appointment,
     Reminder,
@@ -88,6 +89,12 @@ def save_settings(
     checkin.enabled = bool(values["checkin_enabled"])
     if values.get("checkin_time") is not None:
         checkin.times = [format_clock(values["checkin_time"])]
+    # Issue 12: the bone-health nudges, on or off, at the check-in reminder's time (their row
+    # is made with the profile; here only when switched off before that).
+    bone_on = values.get("bone_enabled")
+    if bone_reminder(session, patient.id) is not None or bone_on is False:
+        nudges = nudge_reminder(session, patient)
+        nudges.enabled = bool(nudges.enabled if bone_on is None else bone_on)
     reschedule_patient(session, patient, settings, now)
 
 

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..bone.nudges import bone_reminder
 from ..deployment import vapid_key
 from ..extensions import csrf, db, db_session
 from ..models import Reminder, ReminderSettings, utcnow
@@ -85,7 +86,10 @@ def index():
     now = utcnow()
     settings = ensure_defaults(db_session(), current_user, now)
     checkin = checkin_reminder(db_session(), current_user)
-    form = SettingsForm(data=settings_form_data(settings, checkin))
+    nudges = bone_reminder(db_session(), current_user.id)  # issue 12
+    form = SettingsForm(
+        data={**settings_form_data(settings, checkin), "bone_enabled": not nudges or nudges.enabled}
+    )
     if form.validate_on_submit():
         save_settings(db_session(), current_user, settings, form.data, now)
         db.session.commit()

@@ -36,6 +36,8 @@ def reminder_title(reminder: Reminder, zone: ZoneInfo, now: datetime) -> str:
         return "Time for your daily check-in"
     if reminder.kind == "medicine":
         return f"Time to take {reminder.name}"
+    if reminder.kind == "bone":  # issue 12: names no item (a lock screen is public)
+        return "Your bone health checklist after the fracture"
     appointment = reminder.appointment
     if appointment is None:
         return "Appointment coming up"
@@ -46,6 +48,8 @@ def reminder_path(reminder: Reminder, action_token_value: str | None = None) -> 
     """The page a tap opens."""
     if reminder.kind == "checkin":
         return "/checkin"
+    if reminder.kind == "bone":  # issue 12
+        return "/bone-health"
     if reminder.kind == "appointment" and reminder.appointment is not None:
         return f"/appointments/{reminder.appointment.uuid}"
     if reminder.kind == "medicine" and action_token_value:

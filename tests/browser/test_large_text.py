@@ -122,6 +122,9 @@ def patient_paths(records: dict[str, str]) -> list[str]:
         "/offline",
         "/offline/saved",
         "/offline/appointments",
+        "/bone-health",  # issue 12
+        "/bone-health/dexa",
+        "/bone-health/medicine",
     ]
 
 
