@@ -96,6 +96,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(offline.bp)
     app.register_blueprint(api.bp)
     register_patient_data_blueprints(app)
+    register_height_blueprint(app)
+
+
+def register_height_blueprint(app: Flask) -> None:
+    """Issue 12: measured height and the `height_loss` sign (`/height`)."""
+    from .bone.height import bp as height_bp
+
+    app.register_blueprint(height_bp)
 
 
 def register_patient_data_blueprints(app: Flask) -> None:

@@ -2,7 +2,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.views import signed_in_devices
-from ..extensions import db
+from ..bone.height_services import sync_height_loss
+from ..extensions import db, db_session
+from ..models import utcnow
 from ..timezones import common_zone_choices, zone_choices
 from . import bp
 from .forms import AccountForm, ProfileForm
@@ -15,6 +17,7 @@ def edit():
     form = ProfileForm(data=profile_form_data(current_user.profile))
     if form.validate_on_submit():
         save_profile(current_user, form.data)
+        sync_height_loss(db_session(), current_user, utcnow())  # issue 12: tallest height
         db.session.commit()
         flash("Your recovery details are saved.", "success")
         return redirect(url_for("main.index"))
