@@ -437,3 +437,66 @@ def test_within_72_hours_of_acting_on_it_the_day_is_noted_instead(anna):
     _session().commit()
     assert "pain_not_improving" not in check_in(anna, day + timedelta(days=2), 6)
     assert event.also_on == [(day + timedelta(days=2)).isoformat()]
+
+
+# --- export, import, deletion ----------------------------------------------------------------
+
+
+def test_heights_are_in_every_export_and_import_once(app):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from pwa.data.export import csv_zip, export_data
+    from pwa.data.fhir import fhir_bundle
+    from pwa.data.importer import import_export, read_export
+
+    anna = make_patient(profile={"tallest_height_mm": 1700})
+    measure(anna, 1650, FIRST_DAY)
+    measure(anna, 1628, date(2026, 11, 1), "home", "against a wall, barefoot")
+    data = export_data(_session(), anna, NOW, "test")
+    assert [
+        (h["measured_on"], h["height_mm"], h["place"], h["method"]) for h in data["heights"]
+    ] == [
+        ("2025-03-01", 1650, "clinic", None),
+        ("2026-11-01", 1628, "home", "against a wall, barefoot"),
+    ]
+    assert data["profile"]["tallest_height_mm"] == 1700
+    archive = zipfile.ZipFile(io.BytesIO(csv_zip(data)))
+    rows = list(csv.DictReader(io.StringIO(archive.read("heights.csv").decode("utf-8-sig"))))
+    assert rows[0]["Height (mm)"] == "1650" and rows[1]["Where measured"] == "home"
+
+    bundle = fhir_bundle(data)
+    Bundle.model_validate(bundle)
+    heights = [
+        e["resource"] for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "8302-2"
+    ]  # fmt: skip
+    assert [(o["effectiveDateTime"], o["valueQuantity"]["value"]) for o in heights] == [
+        ("2025-03-01", 165.0), ("2026-11-01", 162.8)]  # fmt: skip
+    assert heights[1]["valueQuantity"]["code"] == "cm"
+    assert heights[1]["note"][0]["text"] == "Measured at home: against a wall, barefoot"
+
+    bea = make_patient(email="bea@example.com", profile=None)
+    document = read_export(json.dumps(data).encode())
+    assert import_export(_session(), bea, document, NOW).added["heights"] == 2
+    assert "heights" not in import_export(_session(), bea, document, NOW).added
+    assert [m.height_mm for m in list_heights(_session(), bea)] == [1650, 1628]
+
+
+def test_deleting_the_account_deletes_the_heights(app):
+    from pwa.data.deletion import delete_account
+
+    anna = make_patient()
+    measure(anna, 1650, FIRST_DAY)
+    measure(anna, 1620, date(2026, 11, 1))
+    keep = make_patient(email="keep@example.com")
+    measure(keep, 1700, FIRST_DAY)
+    delete_account(_session(), anna)
+    _session().commit()
+    assert _session().scalars(select(HeightMeasurement.user_id)).all() == [keep.id]
+    assert _session().scalars(select(WarningEvent.user_id)).all() == []

@@ -126,8 +126,11 @@ class HeightForm(FlaskForm):
 
     @property
     def values(self) -> HeightValues:
+        """The answers, once `validate_on_submit()` has passed."""
+        height = self.height.data
+        assert height is not None  # InputRequired and the parser saw to it
         method = (self.method.data or "").strip() or None
-        return HeightValues(self.measured_on.data, self.height.data, self.place.data, method)
+        return HeightValues(self.measured_on.data, height, self.place.data, method)
 
 
 class TallestForm(FlaskForm):

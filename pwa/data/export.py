@@ -21,6 +21,7 @@ from ..models import (
     Caregiver,
     CheckIn,
     CheckInAuthor,
+    HeightMeasurement,
     MedicineDose,
     Profile,
     Reminder,
@@ -119,6 +120,15 @@ def export_data(session: Session, patient: User, now: datetime, app_version: str
                 select(Caregiver).where(Caregiver.patient_id == uid).order_by(Caregiver.invited_at)
             )
         ],
+        # Issue 12: measured heights, whole millimetres, with their client id.
+        "heights": [
+            {**row_dict(h, ROW | {"uuid"}), "id": h.uuid}
+            for h in session.scalars(
+                select(HeightMeasurement)
+                .where(HeightMeasurement.user_id == uid)
+                .order_by(HeightMeasurement.measured_on, HeightMeasurement.created_at)
+            )
+        ],
         "access_log": [
             row_dict(e, ROW | {"share_link_id"})
             for e in session.scalars(
@@ -202,10 +212,15 @@ CSV_HEADERS = {
     "accepted_at": "Accepted at (UTC)",
     "detail": "Details",
     "at": "When (UTC)",
+    # Issue 12: heights.
+    "measured_on": "Measured on",
+    "height_mm": "Height (mm)",
+    "place": "Where measured",
+    "method": "How it was measured at home",
 }
 CSV_TABLES = (
     "checkins", "warning_events", "appointments", "reminders", "doses", "share_links",
-    "caregivers", "access_log",
+    "caregivers", "access_log", "heights",
 )  # fmt: skip
 
 

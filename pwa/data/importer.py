@@ -19,10 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from ..bone.height_services import HIGHEST_MM, LOWEST_MM
 from ..models import (
+    HEIGHT_PLACES,
     Appointment,
     CheckIn,
     CheckInAuthor,
+    HeightMeasurement,
     MedicineDose,
     Profile,
     Reminder,
@@ -113,6 +116,7 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             medicines = _reminders(session, patient, _records(data, "reminders"), now, result)
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
+            _heights(session, patient, _records(data, "heights"), result)
         session.flush()
     except StatementError:
         raise ImportRefused(
@@ -205,6 +209,27 @@ def _appointments(
         session.add(Appointment(user_id=patient.id, uuid=uuid, **values))
         known.add(uuid)
         result.count("appointments")
+
+
+def _heights(session: Session, patient: User, records: list[dict], result: ImportResult) -> None:
+    """Issue 12: measured heights, by their client id; the bounds of the height page."""
+    known = set(
+        session.scalars(
+            select(HeightMeasurement.uuid).where(HeightMeasurement.user_id == patient.id)
+        )
+    )
+    for record in records:
+        uuid = str(record["id"])
+        if uuid in known:
+            continue
+        values = values_for(HeightMeasurement.__table__, record, ROW | {"uuid"})
+        if not LOWEST_MM <= (values.get("height_mm") or 0) <= HIGHEST_MM:
+            raise BadValue("height_mm: a height is from 1000 to 2300 mm")
+        if values.get("place") not in HEIGHT_PLACES:
+            raise BadValue("place: clinic or home")
+        session.add(HeightMeasurement(user_id=patient.id, uuid=uuid, **values))
+        known.add(uuid)
+        result.count("heights")
 
 
 def _reminders(

@@ -28,6 +28,7 @@ KIND_NAMES = {
     "appointments": "appointments",
     "medicines": "medicines",
     "doses": "doses",
+    "heights": "height measurements",  # issue 12
 }
 
 
