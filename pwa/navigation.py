@@ -35,6 +35,7 @@ NAV_ITEMS = (
 
 # Pages under "More": everything a patient reaches less often.
 MORE_PREFIXES = ("/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install")
+MORE_PREFIXES += ("/height",)  # issue 12
 
 # Inner pages and the page each belongs under, longest prefix first.
 PARENTS = (
@@ -49,6 +50,9 @@ PARENTS = (
     ("/account", "/more", "More"),
     ("/logout", "/more", "More"),
     ("/install", "/more", "More"),
+    # Issue 12: measured height.
+    ("/height/", "/height", "My height"),
+    ("/height", "/more", "More"),
 )
 
 
