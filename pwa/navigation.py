@@ -34,8 +34,10 @@ NAV_ITEMS = (
 )
 
 # Pages under "More": everything a patient reaches less often.
-MORE_PREFIXES = ("/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install")
-MORE_PREFIXES += ("/height",)  # issue 12
+MORE_PREFIXES: tuple[str, ...] = (
+    "/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install",
+    "/height",  # issue 12
+)  # fmt: skip
 
 # Inner pages and the page each belongs under, longest prefix first.
 PARENTS = (

@@ -500,3 +500,27 @@ def test_deleting_the_account_deletes_the_heights(app):
     _session().commit()
     assert _session().scalars(select(HeightMeasurement.user_id)).all() == [keep.id]
     assert _session().scalars(select(WarningEvent.user_id)).all() == []
+
+
+def test_the_sign_reaches_the_report_on_the_measurements_day(client, signed_in):
+    client.post("/height/new", data=form(date(2026, 10, 20), "165"))
+    client.post("/height/new", data=form(date(2026, 11, 2), "162.9"))
+    page = client.get("/report?from=2026-10-15&to=2026-11-20").get_data(as_text=True)
+    assert "You seem to have lost height" in page
+    # A routine sign is not one of page 1's alerts (emergency, urgent, falls, late doses).
+    data = client.get("/report.json?from=2026-10-15&to=2026-11-20").json
+    assert data["alerts"] == []
+    assert client.get("/report.pdf?from=2026-10-15&to=2026-11-20").status_code == 200
+
+
+def test_the_check_in_result_gives_pain_not_improvings_advice(client, signed_in):
+    today = signed_in.today()
+    signed_in.profile.fracture_date = today - timedelta(weeks=8)
+    _session().commit()
+    for n in (3, 2, 1):
+        make_checkin(signed_in, date=today - timedelta(days=n), pain_avg=6)
+    response = client.post("/checkin", data={"date": today.isoformat(), "pain": "6",
+                                              "worried": "no"})  # fmt: skip
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Check-in saved: tell your doctor" in page
+    assert "whether your fracture is healing" in page
