@@ -524,3 +524,12 @@ def test_the_check_in_result_gives_pain_not_improvings_advice(client, signed_in)
     page = client.get(response.location).get_data(as_text=True)
     assert "Check-in saved: tell your doctor" in page
     assert "whether your fracture is healing" in page
+
+
+def test_answering_on_a_measurement_without_a_sign_changes_nothing(client, signed_in, db):
+    response = client.post("/height/new", data=form(FIRST_DAY, "165"))
+    uuid = response.location.split("/")[-2]
+    after = client.post(f"/height/{uuid}/action", data={"action": "called_doctor"})
+    assert after.status_code == 302
+    assert "Thank you" not in client.get(after.location).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(WarningEvent)) == 0

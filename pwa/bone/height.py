@@ -231,9 +231,11 @@ def action(uuid: str) -> str | Response | tuple[str, int]:
     measurement = _own_or_404(uuid)
     form = WarningActionForm()
     if form.validate_on_submit():
-        record_height_action(db_session(), current_user, measurement, form.action.data, utcnow())
-        db.session.commit()
-        flash("Thank you. What you did is saved and will be on your report.", "success")
+        if record_height_action(
+            db_session(), current_user, measurement, form.action.data, utcnow()
+        ):
+            db.session.commit()
+            flash("Thank you. What you did is saved and will be on your report.", "success")
         return redirect(url_for("height.saved", uuid=uuid))
     return _render_saved(measurement, form), 422
 

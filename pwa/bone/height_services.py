@@ -29,6 +29,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..checkin.services import new_warning_event
@@ -175,15 +176,24 @@ class HeightValues:
 def add_height(
     session: Session, patient: User, values: HeightValues, now: datetime, uuid: str | None = None
 ) -> tuple[HeightMeasurement, list[WarningEvent]]:
-    """Stores a measurement (idempotent by its client id: the same id again changes nothing)
-    and raises or clears `height_loss`; (the measurement, the events newly raised)."""
+    """Stores a measurement (idempotent by its client id: the same id again changes nothing,
+    also when two requests race: the unique constraint decides) and raises or clears
+    `height_loss`; (the measurement, the events newly raised). Call it with no other changes
+    pending in the session."""
     if uuid and (existing := find_height(session, patient, uuid)) is not None:
         return existing, []
     measurement = HeightMeasurement(
         user_id=patient.id, uuid=uuid or new_uuid(), created_at=now, **_columns(values)
     )
     session.add(measurement)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        stored = find_height(session, patient, measurement.uuid)
+        if stored is None:
+            raise
+        return stored, []
     return measurement, sync_height_loss(session, patient, now)
 
 
