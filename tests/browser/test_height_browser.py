@@ -3,9 +3,11 @@ advice, correct and delete, the tallest height; axe-clean, and no sideways scrol
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import axe_violations, sign_in
 from .test_large_text import OVERFLOW, text_size
@@ -22,7 +24,7 @@ def add(page, base_url: str, day: date, height: str, place: str = "clinic", meth
     if method:
         page.fill("input[name=method]", method)
     page.get_by_role("button", name="Save the measurement").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/saved$"))
 
 
 def test_recording_heights_shows_the_loss_with_its_advice_and_is_axe_clean(
@@ -33,63 +35,63 @@ def test_recording_heights_shows_the_loss_with_its_advice_and_is_axe_clean(
 
     page.goto(f"{url}/more")
     page.get_by_role("link", name="My height").click()
-    assert page.get_by_role("heading", name="Why measure your height?").is_visible()
+    page.wait_for_url(re.compile(r"/height$"))
+    expect(page.get_by_role("heading", name="Why measure your height?")).to_be_visible()
     problems["list, empty"] = axe_violations(page)
 
     page.get_by_role("link", name="Add a measurement").click()
+    page.wait_for_url(re.compile(r"/height/new$"))
     problems["form"] = axe_violations(page)
     # Bad input: kept, with the reason next to each field.
     page.fill("input[name=height]", "5 foot 13")
     page.check("input[name=place][value=home]")
     page.get_by_role("button", name="Save the measurement").click()
-    page.wait_for_load_state()
+    expect(page.locator("#height-error")).to_contain_text("in centimetres")
     assert page.input_value("input[name=height]") == "5 foot 13"
-    assert "in centimetres" in page.locator("#height-error").inner_text()
     assert "how you measured it" in page.locator("#method-error").inner_text()
     assert page.is_checked("input[name=place][value=home]")
     problems["form with errors"] = axe_violations(page)
 
     add(page, url, date.today() - timedelta(days=400), "165")
-    assert page.get_by_role("heading", name="Height saved").is_visible()
+    expect(page.get_by_role("heading", name="Height saved", exact=True)).to_be_visible()
     add(page, url, date.today() - timedelta(days=1), "5'4\"")
-    assert page.get_by_role("heading", name="Height saved: tell your doctor").is_visible()
+    expect(page.get_by_role("heading", name="Height saved: tell your doctor")).to_be_visible()
     body = page.inner_text("main")
     assert "spine x-ray or a vertebral fracture assessment" in body
     assert "2.4 cm shorter" in body and "fine" not in body.lower()
     problems["saved with the sign"] = axe_violations(page)
     page.check("input[name=action][value=will_mention]")
     page.get_by_role("button", name="Save what I did").click()
-    page.wait_for_load_state()
-    assert "You told us: will mention it at my next visit" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("You told us: will mention it at my next visit")
 
     page.get_by_role("link", name="See my measurements").click()
     rows = page.locator(".height-row")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     assert "162.6 cm (5 ft 4 in)" in rows.nth(0).inner_text()
     problems["list"] = axe_violations(page)
 
     # Correct the second one, then delete it.
     rows.nth(0).get_by_role("link", name="Change").click()
+    page.wait_for_url(re.compile(r"/edit$"))
     assert page.input_value("input[name=height]") == "162.6"
     problems["edit"] = axe_violations(page)
     page.fill("input[name=height]", "164.8")
     page.get_by_role("button", name="Save the measurement").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Height saved").is_visible()
+    expect(page.get_by_role("heading", name="Height saved", exact=True)).to_be_visible()
     page.goto(f"{url}/height")
     page.locator(".height-row").nth(0).get_by_role("link", name="Delete").click()
+    page.wait_for_url(re.compile(r"/delete$"))
     problems["delete"] = axe_violations(page)
     page.get_by_role("button", name="Yes, delete it").click()
-    page.wait_for_load_state()
-    assert page.locator(".height-row").count() == 1
+    expect(page.locator(".height-row")).to_have_count(1)
 
     page.get_by_role("link", name="Add my tallest height").click()
+    page.wait_for_url(re.compile(r"/height/tallest$"))
     problems["tallest"] = axe_violations(page)
     page.fill("input[name=tallest]", "5 ft 7 in")
     page.get_by_role("button", name="Save my tallest height").click()
-    page.wait_for_load_state()
-    assert "170.2 cm (5 ft 7 in)" in page.inner_text("main")
-    assert "5.2 cm shorter" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("170.2 cm (5 ft 7 in)")
+    expect(page.locator("main")).to_contain_text("5.2 cm shorter")
 
     assert {name: found for name, found in problems.items() if found} == {}
 
