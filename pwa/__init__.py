@@ -100,10 +100,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_bone_health_blueprints(app: Flask) -> None:
-    """Issue 12: the bone-health checklist."""
+    """Issue 12: the bone-health checklist (`/bone-health`) and measured height (`/height`)."""
     from .bone import views as bone_views
+    from .bone.height import bp as height_bp
 
     app.register_blueprint(bone_views.bp)
+    app.register_blueprint(height_bp)
 
 
 def register_patient_data_blueprints(app: Flask) -> None:

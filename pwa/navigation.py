@@ -34,8 +34,10 @@ NAV_ITEMS = (
 )
 
 # Pages under "More": everything a patient reaches less often.
-MORE_PREFIXES = ("/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install",
-                 "/bone-health")  # fmt: skip
+MORE_PREFIXES: tuple[str, ...] = (
+    "/more", "/reminders", "/report", "/profile", "/account", "/learn", "/install",
+    "/bone-health", "/height",  # issue 12
+)  # fmt: skip
 
 # Inner pages and the page each belongs under, longest prefix first.
 PARENTS = (
@@ -52,6 +54,9 @@ PARENTS = (
     ("/logout", "/more", "More"),
     ("/install", "/more", "More"),
     ("/bone-health", "/more", "More"),
+    # Issue 12: measured height.
+    ("/height/", "/height", "My height"),
+    ("/height", "/more", "More"),
 )
 
 

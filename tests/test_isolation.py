@@ -16,6 +16,7 @@ from pwa.models import (
     Caregiver,
     CheckIn,
     DeviceSession,
+    HeightMeasurement,  # issue 12
     Reminder,
     ShareLink,
 )
@@ -35,6 +36,7 @@ RECORD_OF = {
     "sharing": "share_link",  # issue 16; its public /s/<token> links answer 404 to a wrong token
     "caregivers": "caregiver_row",  # issue 16: the patient's side
     "care": "care_patient",  # issue 16: a caregiver's pages of a patient, and invitation tokens
+    "height": "height",  # issue 12: a measured height
 }
 PUBLIC_PARAMETER_ROUTES = {"static", "learn.article"}
 # Issue 12: the parameter names a checklist step, not a record; the page is always the signed-in
@@ -80,12 +82,16 @@ def alice_and_bob(app, client, db):
     db.session.add(BoneCheckItem(user_id=alice.id, item="dexa", state="done",
                                  on_date=date(2029, 12, 1), t_score=-3.1,
                                  detail=SECRET))  # fmt: skip
+    height = HeightMeasurement(user_id=alice.id, measured_on=date(2030, 1, 1), height_mm=1617,
+                               place="home", method=SECRET)  # fmt: skip
+    db.session.add(height)
     db.session.commit()
     client.post("/login", data={"email": bob.email, "password": PASSWORD})
     return {"checkin": checkin.uuid, "appointment": appointment.uuid, "alice": alice, "bob": bob,
             "medicine": str(medicine.id), "medicine_uuid": medicine.uuid,
             "device": str(device.id), "share_link": str(share_link.id),
-            "caregiver_row": str(caregiver_row.id), "care_patient": str(alice.id)}  # fmt: skip
+            "caregiver_row": str(caregiver_row.id), "care_patient": str(alice.id),
+            "height": height.uuid}  # fmt: skip
 
 
 def test_every_route_with_a_record_id_answers_404_to_another_patient(
@@ -107,6 +113,7 @@ def test_every_route_with_a_record_id_answers_404_to_another_patient(
     assert db.session.scalar(select(CheckIn.notes)) == SECRET  # untouched
     assert db.session.scalar(select(Appointment.cancelled_at)) is None
     assert db.session.scalar(select(Reminder.deleted_at)) is None
+    assert db.session.scalar(select(HeightMeasurement.height_mm)) == 1617
 
 
 @pytest.mark.parametrize(
@@ -121,6 +128,7 @@ def test_every_route_with_a_record_id_answers_404_to_another_patient(
         "/api/v1/medicines",
         "/report.json",
         "/bone-health",  # issue 12
+        "/height",  # issue 12
     ],  # fmt: skip
 )
 def test_lists_and_summaries_never_show_another_patients_records(client, alice_and_bob, path):

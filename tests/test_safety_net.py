@@ -118,7 +118,15 @@ def test_fall_follow_up_answers_need_a_fall(client, signed_in):
 # --- computed signs on a constructed diary ---------------------------------------------------
 
 
-def test_three_days_mostly_in_bed_raises_bed_rest_days(client, signed_in):
+@pytest.fixture
+def two_weeks_in(signed_in):
+    """Issue 12: the patient is two weeks after the fracture, so `pain_not_improving` (6 to 12
+    weeks) stays out of the diaries built for the other computed signs, whatever today is."""
+    set_profile(signed_in, fracture_date=signed_in.today() - timedelta(days=14))
+    return signed_in
+
+
+def test_three_days_mostly_in_bed_raises_bed_rest_days(client, signed_in, two_weeks_in):
     today = signed_in.today()
     make_checkin(signed_in, date=today - timedelta(days=2), bed_rest=True)
     make_checkin(signed_in, date=today - timedelta(days=1), walking_aid="bed")
@@ -126,7 +134,7 @@ def test_three_days_mostly_in_bed_raises_bed_rest_days(client, signed_in):
     assert raised(response) == {"bed_rest_days": ("urgent", True)}
 
 
-def test_bed_rest_with_a_day_up_or_a_gap_raises_nothing(client, signed_in):
+def test_bed_rest_with_a_day_up_or_a_gap_raises_nothing(client, signed_in, two_weeks_in):
     today = signed_in.today()
     make_checkin(signed_in, date=today - timedelta(days=3), bed_rest=True)
     make_checkin(signed_in, date=today - timedelta(days=1), bed_rest=True)  # day 2 not logged
@@ -135,7 +143,9 @@ def test_bed_rest_with_a_day_up_or_a_gap_raises_nothing(client, signed_in):
     assert raised(client.post("/api/v1/entries", json=entry(signed_in, bed_rest=True))) == {}
 
 
-def test_no_bowel_movement_on_three_opioid_days_raises_opioid_constipation(client, signed_in):
+def test_no_bowel_movement_on_three_opioid_days_raises_opioid_constipation(
+    client, signed_in, two_weeks_in
+):
     today = signed_in.today()
     for n in (2, 1):
         make_checkin(
@@ -148,7 +158,9 @@ def test_no_bowel_movement_on_three_opioid_days_raises_opioid_constipation(clien
 
 
 @pytest.mark.parametrize("change", [{"bowel_movement": True}, {"opioid_doses": 0}])
-def test_a_bowel_movement_or_a_day_without_opioid_breaks_the_run(client, signed_in, change):
+def test_a_bowel_movement_or_a_day_without_opioid_breaks_the_run(
+    client, signed_in, two_weeks_in, change
+):
     today = signed_in.today()
     make_checkin(signed_in, date=today - timedelta(days=2), opioid_doses=2, bowel_movement=False)
     make_checkin(
@@ -165,7 +177,9 @@ def pain_diary(patient, start: date, days: int = 5, pain: int = 2) -> None:
         make_checkin(patient, date=start + timedelta(days=n), pain_avg=pain)
 
 
-def test_pain_jump_is_not_raised_again_within_72_hours_of_being_acted_on(client, signed_in, db):
+def test_pain_jump_is_not_raised_again_within_72_hours_of_being_acted_on(
+    client, signed_in, two_weeks_in, db
+):
     today = signed_in.today()
     start = today - timedelta(days=12)
     pain_diary(signed_in, start, days=7)

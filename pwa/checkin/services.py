@@ -26,6 +26,11 @@ CHECKIN_ANSWERS = (
 )  # fmt: skip
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3  # a 7-day average from fewer logged days says more about gaps than pain
+# Issue 12: pain not improving 6 to 12 weeks after the fracture or procedure (CLINICAL.md 4, 5).
+NOT_IMPROVING_FROM_DAY, NOT_IMPROVING_TO_DAY = 6 * 7, 12 * 7
+NOT_IMPROVING_PAIN = 4  # a 7-day average still this high
+NOT_IMPROVING_FRACTION = Fraction(3, 10)  # or less than 30% better than the baseline
+NOT_IMPROVING_REPEAT_DAYS = 7  # raised at most once a week while it lasts
 
 
 def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
@@ -152,16 +157,19 @@ def raised_signs(
     earlier = latest_per_day(list_checkins(session, patient, day - timedelta(days=2), day))
     days = [values, *(earlier.get(day - timedelta(days=n)) for n in (1, 2))]
     blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
-    computed = computed_signs(values, days, average, blood_thinner)
+    progress = pain_progress(session, patient, values)
+    computed = computed_signs(values, days, average, blood_thinner, progress)
     repeats: list[WarningEvent] = []
     for code in computed:
         if code in signs:
             continue
         acted = acted_on_recently(session, patient, code, day, checkin_id)
-        if acted is None:
-            signs[code] = True
-        else:
+        if acted is not None:
             repeats.append(acted)
+        elif code not in WEEKLY_SIGNS or not raised_this_week(
+            session, patient, code, day, checkin_id
+        ):
+            signs[code] = True
     return Raised(signs, repeats)
 
 
@@ -170,11 +178,18 @@ def _answer(day: object, name: str) -> Any:
 
 
 def computed_signs(
-    values: Mapping[str, Any], days: list[Any], average: float | None, blood_thinner: bool
+    values: Mapping[str, Any],
+    days: list[Any],
+    average: float | None,
+    blood_thinner: bool,
+    progress: PainProgress | None = None,
 ) -> list[str]:
     """The signs the diary raises by itself. `days` are today's answers and the latest
-    check-in of each of the two days before (None where not logged)."""
+    check-in of each of the two days before (None where not logged); `progress` is the pain
+    against its baseline (None before there is a start date)."""
     codes = []
+    if is_pain_not_improving(progress):
+        codes.append("pain_not_improving")
     if is_pain_jump(average, values["pain_avg"]):
         codes.append("pain_jump")
     codes += fall_signs(values, blood_thinner)
@@ -183,6 +198,102 @@ def computed_signs(
     if all(day is not None and opioid_day_without_bowel_movement(day) for day in days):
         codes.append("opioid_constipation")
     return codes
+
+
+# Issue 12 ------------------------------------------------------------------------------------
+# A sign that lasts for weeks (the pain at 6 to 12 weeks) would come back with every check-in;
+# it is raised at most once in 7 days, whatever the patient did about the last one. Within 72
+# hours of acting on it (called, saw a doctor) the day is noted on that event, as for every
+# computed sign ("also on 12 Nov").
+WEEKLY_SIGNS = ("pain_not_improving",)
+
+
+@dataclass(frozen=True)
+class PainProgress:
+    """Where the pain stands on a check-in's day against the patient's own start."""
+
+    day: date
+    days_since_start: int  # since the fracture or procedure (Profile.start_date)
+    average: float | None  # 7-day average ending on `day` (rolling_mean), None under 3 days
+    baseline: Fraction | None  # CLINICAL.md section 5 (the report's pain_baseline)
+    baseline_end: date | None  # the last day the baseline is the mean of
+
+
+def pain_progress(
+    session: Session, patient: User, values: Mapping[str, Any]
+) -> PainProgress | None:
+    """The pain progress for a check-in being saved, or None outside the 6 to 12 weeks after
+    the start date (or without one), so ordinary days cost no extra query."""
+    profile = patient.profile
+    start = profile.start_date if profile else None
+    day: date = values["date"]
+    if start is None or not NOT_IMPROVING_FROM_DAY <= (day - start).days <= NOT_IMPROVING_TO_DAY:
+        return None
+    # The report imports this module, so its baseline is imported where it is used.
+    from ..report.services import pain_baseline
+
+    rows = session.execute(
+        select(CheckIn.date, CheckIn.pain_avg)
+        .where(
+            CheckIn.user_id == patient.id,
+            CheckIn.date > day - timedelta(days=ROLLING_DAYS),
+            CheckIn.date < day,
+        )
+        .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
+    )
+    daily = {checkin_date: pain for checkin_date, pain in rows}  # the latest of each day
+    daily[day] = values["pain_avg"]
+    baseline = pain_baseline(session, patient, day, profile.procedure_date if profile else None)
+    return PainProgress(
+        day=day,
+        days_since_start=(day - start).days,
+        average=rolling_mean(daily, day),
+        baseline=baseline.value if baseline else None,
+        baseline_end=baseline.days[-1] if baseline else None,
+    )
+
+
+def is_pain_not_improving(progress: PainProgress | None) -> bool:
+    """6 to 12 weeks after the fracture or procedure, the 7-day average pain (3 or more days
+    logged) is still 4 or more, or less than 30% better than the baseline. The percent is
+    judged only against a baseline logged before this week (else it compares a day with
+    itself)."""
+    if progress is None or progress.average is None:
+        return False
+    if not NOT_IMPROVING_FROM_DAY <= progress.days_since_start <= NOT_IMPROVING_TO_DAY:
+        return False
+    average = Fraction(str(progress.average))
+    if average >= NOT_IMPROVING_PAIN:
+        return True
+    week_start = progress.day - timedelta(days=ROLLING_DAYS - 1)
+    if (
+        not progress.baseline
+        or progress.baseline_end is None
+        or progress.baseline_end >= week_start
+    ):
+        return False
+    return average > (1 - NOT_IMPROVING_FRACTION) * progress.baseline
+
+
+def raised_this_week(
+    session: Session, patient: User, code: str, day: date, checkin_id: int | None
+) -> bool:
+    """Whether this sign was raised from a check-in less than 7 days before or after `day`
+    (other than the one being saved)."""
+    query = (
+        select(WarningEvent.id)
+        .join(CheckIn, WarningEvent.checkin_id == CheckIn.id)
+        .where(
+            WarningEvent.user_id == patient.id,
+            WarningEvent.sign == code,
+            CheckIn.date > day - timedelta(days=NOT_IMPROVING_REPEAT_DAYS),
+            CheckIn.date < day + timedelta(days=NOT_IMPROVING_REPEAT_DAYS),
+        )
+        .limit(1)
+    )
+    if checkin_id is not None:
+        query = query.where(CheckIn.id != checkin_id)
+    return session.scalar(query) is not None
 
 
 def fall_signs(values: Mapping[str, Any], blood_thinner: bool) -> list[str]:

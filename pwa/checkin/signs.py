@@ -52,6 +52,10 @@ class Sign:
     only_if: str = ""  # for a profile-dependent sign shown without a profile
     # For a sign asked of everyone that matters more with something in the profile.
     note: Callable[[Applicability], str | None] | None = field(default=None, compare=False)
+    # Issue 12: for a computed sign, what to do about it and why it matters (with its source),
+    # shown where the app raises it.
+    advice: str = ""
+    why: str = ""
 
     def reason(self, context: Applicability) -> str | None:
         """Why this profile-dependent sign is asked; None for one asked of everyone."""
@@ -171,7 +175,16 @@ CATALOGUE: list[Sign] = [
     ),
     # Routine: tell the doctor at the next visit.
     Sign("near_fall", ROUTINE, "Nearly fell, or felt unsteady on your feet"),
-    Sign("height_loss", ROUTINE, "You seem to have lost height"),
+    Sign(
+        "height_loss",
+        ROUTINE,
+        "You seem to have lost height",
+        advice="Ask whether you need a spine x-ray or a vertebral fracture assessment.",
+        why="Losing height can be the only sign of a new spine fracture: many cause no pain. "
+        "Losing more than 6 cm from your tallest height makes a spine fracture about 3 times "
+        "as likely, more than 8 cm about 10 times (Siminoski 2006). A loss of 2 cm or more "
+        "between measurements also needs a look.",
+    ),
     Sign(
         "brace_problem",
         ROUTINE,
@@ -229,6 +242,11 @@ CATALOGUE: list[Sign] = [
         ROUTINE,
         "Pain still 4 or more, or less than 30% better than at the start, 6 to 12 weeks on",
         computed=True,
+        advice="Tell your doctor at your next visit, sooner if it gets worse: ask whether your "
+        "fracture is healing and whether another treatment could help.",
+        why="Most fractures hurt much less by 6 to 12 weeks. Pain that is not easing by then is "
+        "worth a review (a pain and function check at about 6 weeks, a decision at about 3 "
+        "months); a new fracture is the first thing to rule out.",
     ),
 ]
 

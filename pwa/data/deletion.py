@@ -41,6 +41,7 @@ TABLE_LABELS = {
     "access_log": "Entries in your access log",
     "login_throttles": "Records of failed sign-ins",
     "bone_check_items": "Your bone health checklist",  # issue 12
+    "height_measurements": "Your height measurements",  # issue 12
 }
 
 

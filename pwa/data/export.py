@@ -23,6 +23,7 @@ from ..models import (
     Caregiver,
     CheckIn,
     CheckInAuthor,
+    HeightMeasurement,
     MedicineDose,
     Profile,
     Reminder,
@@ -129,6 +130,15 @@ def export_data(session: Session, patient: User, now: datetime, app_version: str
                 key=lambda b: list(BONE_ITEMS).index(b.item) if b.item in BONE_ITEMS else 99,
             )
         ],
+        # Issue 12: measured heights, whole millimetres, with their client id.
+        "heights": [
+            {**row_dict(h, ROW | {"uuid"}), "id": h.uuid}
+            for h in session.scalars(
+                select(HeightMeasurement)
+                .where(HeightMeasurement.user_id == uid)
+                .order_by(HeightMeasurement.measured_on, HeightMeasurement.created_at)
+            )
+        ],
         "access_log": [
             row_dict(e, ROW | {"share_link_id"})
             for e in session.scalars(
@@ -217,10 +227,15 @@ CSV_HEADERS = {
     "state": "Where it stands",
     "on_date": "Done on or booked for",
     "t_score": "Bone scan T-score",
+    # Issue 12: heights.
+    "measured_on": "Measured on",
+    "height_mm": "Height (mm)",
+    "place": "Where measured",
+    "method": "How it was measured at home",
 }
 CSV_TABLES = (
     "checkins", "warning_events", "appointments", "reminders", "doses", "share_links",
-    "caregivers", "access_log", "bone_checklist",
+    "caregivers", "access_log", "bone_checklist", "heights",
 )  # fmt: skip
 
 

@@ -108,6 +108,7 @@ def fhir_bundle(data: dict) -> dict:
     )
     resources.extend(_appointment(patient_id, patient_ref, a, now) for a in data["appointments"])
     resources.extend(_bone_checklist(patient_id, patient_ref, data.get("bone_checklist", [])))
+    resources.extend(_height(patient_id, patient_ref, h) for h in data.get("heights", []))
     return {
         "resourceType": "Bundle",
         "id": _id(patient_id, "bundle", data["exported_at"]),
@@ -380,3 +381,31 @@ def _bone_checklist(patient_id: str, patient_ref: dict, rows: list[dict]) -> lis
             observation["note"] = [{"text": row["detail"]}]
         observations.append(observation)
     return observations
+
+
+def _height(patient_id: str, patient_ref: dict, height: dict) -> dict:
+    """Issue 12: a measured height as LOINC 8302-2 (body height), in centimetres."""
+    where = "Measured at a clinic" if height["place"] == "clinic" else "Measured at home"
+    if height.get("method"):
+        where += f": {height['method']}"
+    return {
+        "resourceType": "Observation",
+        "id": _id(patient_id, "height", height["id"]),
+        "identifier": [{"system": f"{APP}:height", "value": height["id"]}],
+        "status": "final",
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
+        "code": {
+            "coding": [{"system": LOINC, "code": "8302-2", "display": "Body height"}],
+            "text": "Body height",
+        },
+        "subject": patient_ref,
+        "effectiveDateTime": height["measured_on"],
+        "issued": height["created_at"],
+        "valueQuantity": {
+            "value": height["height_mm"] / 10,
+            "unit": "cm",
+            "system": UCUM,
+            "code": "cm",
+        },
+        "note": [{"text": where}],
+    }

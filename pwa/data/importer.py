@@ -21,13 +21,16 @@ from sqlalchemy.orm import Session
 
 from ..bone.checklist import ITEMS as BONE_ITEMS
 from ..bone.forms import T_SCORE_HIGH, T_SCORE_LOW
+from ..bone.height_services import HIGHEST_MM, LOWEST_MM
 from ..bone.services import after_profile_saved
 from ..models import (
     BONE_STATES,
+    HEIGHT_PLACES,
     Appointment,
     BoneCheckItem,
     CheckIn,
     CheckInAuthor,
+    HeightMeasurement,
     MedicineDose,
     Profile,
     Reminder,
@@ -119,6 +122,7 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
             _bone_checklist(session, patient, _records(data, "bone_checklist"), result)
+            _heights(session, patient, _records(data, "heights"), result)
         session.flush()
         # Issue 12: the checklist starts from the imported profile; its nudges follow it.
         session.expire(patient, ["profile"])
@@ -237,6 +241,27 @@ def _bone_checklist(
         session.add(BoneCheckItem(user_id=patient.id, **values))
         known.add(item)
         result.count("bone_checklist")
+
+
+def _heights(session: Session, patient: User, records: list[dict], result: ImportResult) -> None:
+    """Issue 12: measured heights, by their client id; the bounds of the height page."""
+    known = set(
+        session.scalars(
+            select(HeightMeasurement.uuid).where(HeightMeasurement.user_id == patient.id)
+        )
+    )
+    for record in records:
+        uuid = str(record["id"])
+        if uuid in known:
+            continue
+        values = values_for(HeightMeasurement.__table__, record, ROW | {"uuid"})
+        if not LOWEST_MM <= (values.get("height_mm") or 0) <= HIGHEST_MM:
+            raise BadValue("height_mm: a height is from 1000 to 2300 mm")
+        if values.get("place") not in HEIGHT_PLACES:
+            raise BadValue("place: clinic or home")
+        session.add(HeightMeasurement(user_id=patient.id, uuid=uuid, **values))
+        known.add(uuid)
+        result.count("heights")
 
 
 def _reminders(

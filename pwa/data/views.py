@@ -28,6 +28,8 @@ KIND_NAMES = {
     "appointments": "appointments",
     "medicines": "medicines",
     "doses": "doses",
+    "heights": "height measurements",  # issue 12
+    "bone_checklist": "bone health checklist answers",  # issue 12
 }
 
 

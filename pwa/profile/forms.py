@@ -5,6 +5,7 @@ from wtforms import DateField, RadioField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..auth.forms import validate_zone
+from ..bone.height import height_field
 from ..models import FRACTURE_CAUSES, SPINE_LEVELS, TREATMENTS
 from ..timezones import COMMON_ZONES  # noqa: F401  (re-exported for templates)
 from ..validators import NotInFuture
@@ -72,6 +73,13 @@ class ProfileForm(FlaskForm):
     )
     osteoporosis_medicine_start = DateField("Started on", [Optional(), NotInFuture()])
     last_dexa_date = DateField("Last bone density (DEXA) scan", [Optional(), NotInFuture()])
+    # Issue 12: whole millimetres in `data` (pwa/bone/height.py reads what was typed).
+    tallest_height = height_field(
+        "Tallest height you remember as an adult (optional)",
+        required=False,
+        description="For example from a passport or an old medical record: 165 or 5'5\". "
+        "Height lost since then can mean a spine fracture that caused no pain.",
+    )
     # Issue 10: these decide which warning signs the check-in asks and how a fall is judged.
     blood_thinner = RadioField(
         "Do you take a blood thinner?",

@@ -24,6 +24,7 @@ def profile_form_data(profile: Profile | None) -> dict:
     data = {name: getattr(profile, name) for name in FIELDS}
     for name in TRI_FIELDS:
         data[name] = TRI_STATE_BACK[data[name]]
+    data["tallest_height"] = profile.tallest_height_mm  # issue 12: whole millimetres
     return data
 
 
@@ -41,4 +42,6 @@ def save_profile(patient: User, data: dict) -> Profile:
         elif isinstance(value, str):
             value = value.strip() or None
         setattr(profile, name, value)
+    if "tallest_height" in data:  # issue 12: whole millimetres, parsed by the form
+        profile.tallest_height_mm = data["tallest_height"]
     return profile

@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.views import signed_in_devices
+from ..bone.height_services import sync_height_loss
 from ..bone.services import after_profile_saved
 from ..extensions import db, db_session
 from ..models import utcnow
@@ -17,7 +18,9 @@ def edit():
     form = ProfileForm(data=profile_form_data(current_user.profile))
     if form.validate_on_submit():
         save_profile(current_user, form.data)
-        after_profile_saved(db_session(), current_user, utcnow())  # issue 12: the checklist
+        # Issue 12: the checklist and the height rule follow the profile.
+        after_profile_saved(db_session(), current_user, utcnow())
+        sync_height_loss(db_session(), current_user, utcnow())
         db.session.commit()
         flash("Your recovery details are saved.", "success")
         return redirect(url_for("main.index"))

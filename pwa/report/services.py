@@ -447,7 +447,7 @@ def build_report(
         _checkins(session, patient, start - timedelta(days=ROLLING_DAYS - 1), end)
     )
     in_period = _with_authors(session, {d: day for d, day in diary.items() if start <= d <= end})
-    baseline = _baseline(session, patient, end, procedure_date)
+    baseline = pain_baseline(session, patient, end, procedure_date)
     key = _key_numbers(period, in_period, baseline)
 
     events_utc_from = local_to_utc(start, time(0), zone)
@@ -571,13 +571,14 @@ def _day(c: CheckIn, entries: int) -> Day:
     return Day.model_construct(**dict(answers), day=c.date, entries=entries, checkin_id=c.id)
 
 
-def _baseline(
+def pain_baseline(
     session: Session, patient: User, end: date, procedure_date: date | None
 ) -> Baseline | None:
     """The patient's own starting point (CLINICAL.md section 5).
 
     The days logged before the procedure when there are any, otherwise the first 3 logged days
-    of the whole diary, so the baseline stays the same whichever period is chosen.
+    of the whole diary, so the baseline stays the same whichever period is chosen. The one
+    baseline rule: the check-in's `pain_not_improving` sign reads it too.
     """
     if procedure_date is not None:
         before = latest_per_day(
