@@ -25,6 +25,7 @@ from pwa.models import (
     WarningEvent,
     utcnow,
 )
+from pwa.report import formatting
 from pwa.report.bone import SCAN_ALERT_WEEKS
 from pwa.report.data import report_data
 from pwa.report.services import build_report
@@ -420,3 +421,31 @@ def test_page_one_stays_one_page_with_the_box_at_its_longest(
     assert "below the tallest remembered adult height" in box
     assert "fracture liaison Done" in box
     assert "Details" in page_text(reader, 1)
+
+
+def test_the_box_words_a_medicine_with_no_dose_due_and_a_height_without_a_second():
+    medicine = {"name": "Prolia", "generic": "denosumab", "since": None}
+    counts = {"due": 0, "taken_on_time": 0, "late": 0, "missed": 0}
+    assert formatting.bone_medicine({**medicine, "adherence": counts}) == (
+        "Prolia (denosumab): no dose due in this period"
+    )
+    counts = {"due": 3, "taken_on_time": 1, "late": 1, "missed": 1}
+    assert formatting.bone_medicine({**medicine, "adherence": counts}) == (
+        "Prolia (denosumab): 1 of 3 due on time, 1 late, 1 missed"
+    )
+    one = {"date": "2026-11-02", "cm": 160.0, "place": "home"}
+    bone = {
+        "height": {
+            "first": one,
+            "latest": one,
+            "measurements": 1,
+            "change_cm": None,
+            "tallest_cm": 160.0,
+            "below_tallest_cm": 0.0,
+        }
+    }
+    assert formatting.height(bone) == (
+        "160.0 cm (home, 2 Nov 2026); the same as the tallest remembered adult height (160.0 cm)"
+    )
+    bone["height"] = {**bone["height"], "latest": None, "below_tallest_cm": None}
+    assert formatting.height(bone) == "none recorded; tallest remembered adult height 160.0 cm"

@@ -226,6 +226,8 @@ def bone_medicine(medicine: dict) -> str:
     if a is None:
         since = f" since {iso_day(medicine['since'])}" if medicine["since"] else ""
         return f"{name}: in the profile{since}, not on the medicine list"
+    if not a["due"]:
+        return f"{name}: no dose due in this period"
     text = f"{name}: {a['taken_on_time']} of {a['due']} due on time"
     return text + "".join(f", {a[key]} {key}" for key in ("late", "missed") if a[key])
 
