@@ -275,6 +275,7 @@ def test_a_profile_medicine_not_on_the_list_and_a_scan_with_its_t_score(db):
         (SCAN_ALERT_WEEKS * 7, None, True),  # 12 whole weeks
         (SCAN_ALERT_WEEKS * 7, "before", True),  # an old scan is not one since the fracture
         (SCAN_ALERT_WEEKS * 7 + 30, "after", False),
+        (SCAN_ALERT_WEEKS * 7 + 30, "not_for_me", True),  # still a fact for the doctor
     ],
 )
 def test_the_no_scan_alert_comes_at_12_weeks(db, days_after_fracture, scan, alert):
@@ -285,6 +286,8 @@ def test_the_no_scan_alert_comes_at_12_weeks(db, days_after_fracture, scan, aler
         patient.profile.last_dexa_date = fracture - timedelta(days=400)
     elif scan == "after":
         patient.profile.last_dexa_date = fracture + timedelta(days=20)
+    elif scan == "not_for_me":
+        checklist(db, patient, dexa=("not_for_me", None))
     db.session.add(CheckIn(user_id=patient.id, date=end - timedelta(days=3), pain_avg=5, fell=True))
     db.session.commit()
 
@@ -300,7 +303,8 @@ def test_the_no_scan_alert_comes_at_12_weeks(db, days_after_fracture, scan, aler
             "date": end.isoformat(),
             "tier": "routine",
             "code": "no_bone_scan",
-            "label": f"No bone density scan recorded in the {weeks} weeks since the fracture",
+            "label": f"No bone density scan recorded in the {weeks} weeks since the fracture"
+            + (" (the patient marked it 'not for me')" if scan == "not_for_me" else ""),
             "action": None,
         }
     ]

@@ -152,6 +152,8 @@ def scan_alert(bone: BoneHealth, end: date) -> Alert | None:
     )
     if bone.scan_booked_for:
         label += f" (booked for {bone.scan_booked_for.day} {bone.scan_booked_for:%b %Y})"
+    elif bone.answer("dexa").state == "not_for_me":
+        label += " (the patient marked it 'not for me')"
     return Alert(end, "routine", "no_bone_scan", label, None, ALERT_RANK["no_bone_scan"])
 
 
