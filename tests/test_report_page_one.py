@@ -182,11 +182,17 @@ def test_the_pdf_prints_the_numbers_report_json_gives(client, diary_patient):
     fever = data["alerts"][0]
     assert fever["date"] == (end - timedelta(days=4)).isoformat()  # its diary day, not today
     assert fever["action"] == "Called my doctor"
-    assert data["bone_health"] == {
-        "dexa_date": None,
-        "weeks_since_fracture": (end - date(2026, 1, 5)).days // 7,
-        "checklist": [],
-    }
+    bone = data["bone_health"]
+    assert (bone["dexa_date"], bone["weeks_since_fracture"]) == (
+        None,
+        (end - date(2026, 1, 5)).days // 7,
+    )
+    assert [(c["item"], c["state"]) for c in bone["checklist"]] == [
+        (code, "not_yet")
+        for code in ("dexa", "bloods", "medicine", "falls_review", "exercise", "fls")
+    ]
+    assert [m["name"] for m in bone["medicines"]] == ["Alendronate", "Denosumab"]  # known drugs
+    assert "no_bone_scan" in codes  # no scan, and the fracture was more than 12 weeks before
     assert [len(v["questions"]) for v in data["questions"]] == [5, 2]
     assert data["questions"][0]["more"] == 2 and "2 more in the app" in first
 

@@ -18,6 +18,7 @@ from fractions import Fraction
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..bone.drugs import find as find_drug
 from ..models import MedicineDose, Reminder, User
 from ..reminders.medicines import describe_schedule
 from ..reminders.schedules import next_occurrence, occurrences_between
@@ -49,6 +50,7 @@ class Adherence:
     last_dose: date | None
     next_due: datetime | None  # aware, the patient's zone
     late_doses: tuple[date, ...] = ()  # local days of doses late or missed
+    drug: str | None = None  # issue 12: a key of pwa.bone.drugs.DRUGS when it is a bone medicine
 
     @property
     def taken_percent(self) -> int | None:
@@ -129,7 +131,16 @@ def _adherence(
         last_dose=_last_dose(session, patient, reminder, until),
         next_due=utc_to_local(upcoming, patient.timezone) if upcoming else None,
         late_doses=tuple(late_days),
+        drug=_drug(reminder),
     )
+
+
+def _drug(reminder: Reminder) -> str | None:
+    """The bone medicine a list entry is: the drug chosen on the form, else known by its name."""
+    if reminder.drug:
+        return reminder.drug
+    known = find_drug(reminder.name)
+    return known.code if known else None
 
 
 def _answers(

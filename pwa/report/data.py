@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from .adherence import Adherence
+from .bone import REFERRALS, SCAN_ALERT_WEEKS, SOURCES, BoneMedicine, Height
 from .services import AppointmentLine, Report, _round
 from .summary import Alert
 
@@ -25,11 +26,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "alerts": [_alert(alert) for alert in report.alerts],
         "pain": _pain(report),
         "medicines": [_medicine(line) for line in report.adherence],
-        "bone_health": {
-            "dexa_date": _day(report.header.last_dexa_date),
-            "weeks_since_fracture": report.weeks_since_fracture,
-            "checklist": [],  # the bone-health checklist comes with its own issue
-        },
+        "bone_health": _bone_health(report),
         "days_logged": report.completeness.logged,
         "days_in_period": report.completeness.days,
         "high_pain_days": key.high_pain_days,
@@ -90,6 +87,83 @@ def _medicine(line: Adherence) -> dict[str, Any]:
         "last_dose": _day(line.last_dose),
         "next_due": _moment(line.next_due),
     }
+
+
+def _bone_health(report: Report) -> dict[str, Any]:
+    """DESIGN.md's `dexa_date`, `weeks_since_fracture` and `checklist`, and the rest of the box.
+
+    Heights are in centimetres with one decimal (stored as whole millimetres, so exact);
+    `change_cm` is the latest minus the first recorded (negative: shorter), `below_tallest_cm`
+    the tallest remembered adult height minus the latest.
+    """
+    bone = report.bone
+    assert bone is not None  # build_report always makes the box
+    states = {answer.item.code: answer for answer in bone.checklist}
+    return {
+        "dexa_date": _day(bone.dexa_date),
+        "weeks_since_fracture": bone.weeks_since_fracture,
+        "checklist": [
+            {
+                "item": answer.item.code,
+                "state": answer.state,
+                "label": answer.item.label,
+                "on_date": _day(answer.on_date),
+            }
+            for answer in bone.checklist
+        ],
+        "scan_since_fracture": bone.scan_since_fracture,
+        "scan_booked_for": _day(bone.scan_booked_for),
+        "t_score": bone.t_score,
+        "no_scan_alert_weeks": SCAN_ALERT_WEEKS,
+        "medicines": [_bone_medicine(medicine) for medicine in bone.medicines],
+        "vitamin_d": {
+            "taken_days": bone.vitamin_d.yes,
+            "answered_days": bone.vitamin_d.answered,
+            "days_logged": bone.days_logged,
+        },
+        "calcium": {
+            "taken_days": bone.calcium.yes,
+            "answered_days": bone.calcium.answered,
+            "days_logged": bone.days_logged,
+        },
+        "blood_tests": {"state": states["bloods"].state, "on_date": _day(states["bloods"].on_date)},
+        "falls": {"count": len(bone.fall_days), "days": [_day(d) for d in bone.fall_days]},
+        "height": {
+            "first": _height(bone.first_height),
+            "latest": _height(bone.latest_height),
+            "measurements": bone.heights_recorded,
+            "change_cm": _cm(bone.height_change_mm),
+            "tallest_cm": _cm(bone.tallest_mm),
+            "below_tallest_cm": _cm(bone.below_tallest_mm),
+        },
+        "referrals": {
+            code: {"state": states[code].state, "on_date": _day(states[code].on_date)}
+            for code in REFERRALS
+        },
+        "sources": SOURCES,
+    }
+
+
+def _bone_medicine(medicine: BoneMedicine) -> dict[str, Any]:
+    """A bone medicine with its line of the medicines table (None: known from the profile only)."""
+    return {
+        "name": medicine.name,
+        "drug": medicine.drug.code if medicine.drug else None,
+        "generic": medicine.drug.generic if medicine.drug else None,
+        "on_medicine_list": medicine.adherence is not None,
+        "since": _day(medicine.since),
+        "adherence": _medicine(medicine.adherence) if medicine.adherence else None,
+    }
+
+
+def _height(height: Height | None) -> dict[str, Any] | None:
+    if height is None:
+        return None
+    return {"date": _day(height.day), "cm": _cm(height.mm), "place": height.place}
+
+
+def _cm(mm: int | None) -> float | None:
+    return None if mm is None else float(Fraction(mm, 10))
 
 
 def _questions(line: AppointmentLine) -> dict[str, Any]:

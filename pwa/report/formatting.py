@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from ..models import BONE_STATES
 from .services import one_decimal, period_text, signed_percent, signed_points  # noqa: F401
 
 
@@ -158,7 +159,7 @@ def signed(value: float | None) -> str:
 
 
 TIER_WORDS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Next visit"}
-NOT_ASKED_ACTION = ("fall", "new_location", "medicine_late")  # not warning signs: no "what I did"
+NOT_ASKED_ACTION = ("fall", "new_location", "medicine_late", "no_bone_scan")  # no "what I did"
 
 
 def tier_word(tier: str) -> str:
@@ -173,3 +174,130 @@ def asked_signs() -> str:
     return ", ".join(
         f"{len(signs)} {tier_word(tier).lower()}" for tier, signs in grouped.items()
     ) + (" warning signs")
+
+
+# Issue 12: page 1's bone-health box, worded from report.json's `bone_health` (facts as recorded,
+# never a judgement). Short names keep the checklist to one or two lines.
+
+SHORT_ITEMS = {
+    "dexa": "scan",
+    "bloods": "blood tests",
+    "medicine": "medicine",
+    "falls_review": "falls review",
+    "exercise": "exercise/physio",
+    "fls": "fracture liaison",
+}
+PLACES = {"clinic": "clinic", "home": "home"}
+MAX_FALL_DAYS = 4
+
+
+def _weeks(n: int) -> str:
+    return "1 week" if n == 1 else f"{n} weeks"
+
+
+def bone_scan(bone: dict) -> str:
+    """'12 Mar 2026, T-score -2.8' or 'none recorded in the 9 weeks since the fracture'."""
+    if bone["scan_since_fracture"]:
+        text = iso_day(bone["dexa_date"]) or "done, date not recorded"
+        if bone["t_score"] is not None:
+            text += f", T-score {bone['t_score']:.1f}"
+        return text
+    weeks = bone["weeks_since_fracture"]
+    if weeks is None:
+        text = "none recorded"
+    elif weeks == 0:
+        text = "none recorded since the fracture"
+    else:
+        text = f"none recorded in the {_weeks(weeks)} since the fracture"
+    if bone["dexa_date"]:
+        text += f" (last {iso_day(bone['dexa_date'])}, before the fracture)"
+    if bone["scan_booked_for"]:
+        text += f"; booked for {iso_day(bone['scan_booked_for'])}"
+    return text
+
+
+def bone_medicine(medicine: dict) -> str:
+    """'Prolia (denosumab): 1 of 2 due on time, 1 late' (its schedule, last dose and next due
+    date are in the medicines table just above)."""
+    name = medicine["name"]
+    if medicine["generic"] and medicine["generic"].casefold() not in name.casefold():
+        name += f" ({medicine['generic']})"
+    a = medicine["adherence"]
+    if a is None:
+        since = f" since {iso_day(medicine['since'])}" if medicine["since"] else ""
+        return f"{name}: in the profile{since}, not on the medicine list"
+    if not a["due"]:
+        return f"{name}: no dose due in this period"
+    text = f"{name}: {a['taken_on_time']} of {a['due']} due on time"
+    return text + "".join(f", {a[key]} {key}" for key in ("late", "missed") if a[key])
+
+
+def _taken(what: str, counts: dict) -> str:
+    if not counts["answered_days"]:
+        return f"{what} not answered"
+    text = f"{what} taken {counts['taken_days']} of {counts['days_logged']} days logged"
+    if counts["answered_days"] != counts["days_logged"]:
+        text += f" ({counts['answered_days']} answered)"
+    return text
+
+
+def _state(entry: dict) -> str:
+    text = BONE_STATES.get(entry["state"], entry["state"])
+    return f"{text} {short_day(entry['on_date'])}" if entry["on_date"] else text
+
+
+def vitamins(bone: dict) -> str:
+    """'vitamin D taken on 20 of 28 days logged; calcium ...; blood tests Booked 3 Apr'."""
+    return (
+        f"{_taken('vitamin D', bone['vitamin_d'])}; {_taken('calcium', bone['calcium'])}; "
+        f"blood tests {_state(bone['blood_tests'])}"
+    )
+
+
+def falls(bone: dict) -> str:
+    """'2 (3 Nov, 20 Nov)', '7 (first 2 Sep, latest 29 Nov)' or 'none reported'."""
+    count, days = bone["falls"]["count"], bone["falls"]["days"]
+    if not count:
+        return "none reported"
+    if count > MAX_FALL_DAYS:
+        return f"{count} (first {short_day(days[0])}, latest {short_day(days[-1])})"
+    return f"{count} ({', '.join(short_day(d) for d in days)})"
+
+
+def _measured(height: dict) -> str:
+    place = PLACES.get(height["place"], height["place"])
+    return f"{height['cm']:.1f} cm ({place}, {iso_day(height['date'])})"
+
+
+def height(bone: dict) -> str:
+    """'162.5 cm (clinic, 1 Nov 2026), 2.5 cm less than the first, 165.0 cm (clinic, ...),
+    6.5 cm below the tallest remembered adult height (169.0 cm)'."""
+    h = bone["height"]
+    parts = [_measured(h["latest"]) if h["latest"] else "none recorded"]
+    change = h["change_cm"]
+    if change is not None:
+        word = (
+            "the same as"
+            if change == 0
+            else f"{abs(change):.1f} cm " + ("less than" if change < 0 else "more than")
+        )
+        parts.append(f"{word} the first, {_measured(h['first'])}")
+    below, tallest = h["below_tallest_cm"], h["tallest_cm"]
+    if below is not None:
+        word = (
+            "the same as"
+            if below == 0
+            else f"{abs(below):.1f} cm " + ("below" if below > 0 else "above")
+        )
+        parts.append(f"{word} the tallest remembered adult height ({tallest:.1f} cm)")
+    elif tallest is not None:
+        parts.append(f"tallest remembered adult height {tallest:.1f} cm")
+    return "; ".join(parts)
+
+
+def checklist(bone: dict) -> str:
+    """'scan Not yet · blood tests Booked 3 Apr · medicine Done · ...' in the checklist's order."""
+    return " · ".join(
+        f"{SHORT_ITEMS.get(entry['item'], entry['item'])} {_state(entry)}"
+        for entry in bone["checklist"]
+    )

@@ -43,6 +43,7 @@ from ..models import (
 from ..records.checkin import CheckInRecord
 from ..timezones import local_to_utc, utc_to_local
 from .adherence import Adherence, medicine_adherence
+from .bone import BoneHealth, bone_health, scan_alert
 from .summary import (
     MAX_ALERTS,
     Alert,
@@ -409,6 +410,7 @@ class Report:
     alerts: tuple[Alert, ...] = ()
     adherence: tuple[Adherence, ...] = ()
     upcoming: tuple[AppointmentLine, ...] = ()  # appointments to come that have questions
+    bone: BoneHealth | None = None  # issue 12: page 1's bone-health box
 
     @property
     def page_one_alerts(self) -> tuple[Alert, ...]:
@@ -416,10 +418,7 @@ class Report:
 
     @property
     def weeks_since_fracture(self) -> int | None:
-        fracture = self.header.fracture_date
-        if fracture is None or fracture > self.period.end:
-            return None
-        return (self.period.end - fracture).days // 7
+        return weeks_since(self.header.fracture_date, self.period.end)
 
     @property
     def period(self) -> Period:
@@ -428,6 +427,13 @@ class Report:
     @property
     def empty(self) -> bool:
         return self.completeness.logged == 0
+
+
+def weeks_since(fracture: date | None, end: date) -> int | None:
+    """Whole weeks from the fracture to the report's last day."""
+    if fracture is None or fracture > end:
+        return None
+    return (end - fracture).days // 7
 
 
 def build_report(
@@ -471,6 +477,19 @@ def build_report(
     adherence = medicine_adherence(session, patient, start, end, now)
 
     events = _events(in_period, warnings, visits, zone)
+    medicines = _medicines(period, in_period)
+    bone = bone_health(
+        session,
+        patient,
+        period,
+        weeks_since_fracture=weeks_since(profile.fracture_date if profile else None, end),
+        adherence=tuple(adherence),
+        vitamin_d=medicines.vitamin_d,
+        calcium=medicines.calcium,
+        days_logged=len(in_period),
+        fall_days=tuple(d for d, day in in_period.items() if day.fell),
+    )
+    no_scan = scan_alert(bone, end)
     warnings_by_day: dict[date, list[str]] = {}
     for event in events:
         if event.kind == "warning" and not event.entry_deleted:
@@ -482,7 +501,7 @@ def build_report(
         chart=tuple(_chart_days(period, diary)),
         markers=tuple(_markers(period, procedure_date, in_period, events)),
         weeks=tuple(_weeks(period, in_period)),
-        medicines=_medicines(period, in_period),
+        medicines=medicines,
         events=tuple(events),
         questions=next_appointment if next_appointment and next_appointment.questions else None,
         rows=tuple(
@@ -493,9 +512,10 @@ def build_report(
         paper_size=patient.paper_size if patient.paper_size in {"a4", "letter"} else "letter",
         zone=zone,
         course=course,
-        alerts=tuple(alerts(events, in_period, adherence, start)),
+        alerts=tuple(alerts(events, in_period, adherence, start, [no_scan] if no_scan else [])),
         adherence=tuple(adherence),
         upcoming=tuple(_questions_to_come(session, patient, today_utc, zone)),
+        bone=bone,
     )
 
 

@@ -21,7 +21,16 @@ from .adherence import Adherence
 MAX_ALERTS = 5
 RELAPSE_POINTS = 2  # last 7 days this far above the best 7 days: say so in the verdict
 DIRECTION_POINTS = 1  # last 7 vs the 7 before: a change this big is a direction
-ALERT_RANK = {"emergency": 0, "urgent": 1, "fall": 2, "new_location": 3, "medicine_late": 4}
+# Most serious first: emergency and urgent signs, then falls and (issue 12) no bone density scan
+# N weeks after the fracture, then new pain locations and late doses seen in the schedule.
+ALERT_RANK = {
+    "emergency": 0,
+    "urgent": 1,
+    "fall": 2,
+    "no_bone_scan": 3,
+    "new_location": 4,
+    "medicine_late": 5,
+}
 
 
 class DiaryDay(Protocol):
@@ -149,7 +158,7 @@ def _mean_of(values: Iterable[int | None]) -> Fraction | None:
 class Alert:
     day: date
     tier: str  # emergency | urgent | routine
-    code: str  # a warning sign's code, or fall | new_location | medicine_late
+    code: str  # a warning sign's code, or fall | new_location | medicine_late | no_bone_scan
     label: str
     action: str | None
     rank: int
@@ -160,9 +169,11 @@ def alerts(
     days: Mapping[date, DiaryDay],
     adherence: Iterable[Adherence],
     first: date,
+    also: Iterable[Alert] = (),
 ) -> list[Alert]:
-    """Every alert of the period, most serious first (latest first within a kind)."""
-    found: list[Alert] = []
+    """Every alert of the period, most serious first (latest first within a kind); `also`:
+    alerts found elsewhere (the bone-health box's missing scan)."""
+    found: list[Alert] = list(also)
     for event in events:
         if event.kind != "warning" or event.entry_deleted or event.tier not in ALERT_RANK:
             continue
@@ -171,7 +182,7 @@ def alerts(
         found.append(Alert(event.day, tier, code, event.text, event.action, ALERT_RANK[tier]))
     found += _falls(days, first)
     found += _new_locations(days, first)
-    found += _late_medicines(adherence)
+    found = _with_late_medicines(found, _late_medicines(adherence))
     found.sort(key=lambda a: (a.rank, -a.day.toordinal()))
     return _one_line_per_kind(found)
 
@@ -224,6 +235,20 @@ def _new_locations(days: Mapping[date, DiaryDay], first: date) -> list[Alert]:
                 label = f"New pain location: {PAIN_LOCATIONS.get(code, code).lower()}"
                 found.append(Alert(d.day, "urgent", "new_location", label, None, rank))
     return found
+
+
+def _with_late_medicines(found: list[Alert], late: list[Alert]) -> list[Alert]:
+    """The app's computed `medicine_late` sign (an urgent row with its day) says which doses
+    are late when the schedule shows them; without the sign, the schedule's late doses are
+    alerts of their own."""
+    signs = [alert for alert in found if alert.code == "medicine_late"]
+    if not signs or not late:
+        return found + late
+    which = "; ".join(alert.label for alert in late)
+    return [
+        replace(alert, label=f"{alert.label} ({which})") if alert in signs else alert
+        for alert in found
+    ]
 
 
 def _late_medicines(adherence: Iterable[Adherence]) -> list[Alert]:
