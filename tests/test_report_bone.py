@@ -187,7 +187,7 @@ def test_the_pdf_prints_the_bone_health_box(client, scripted):
 
     assert SUMMARY_END in first
     box = first[first.index("Bone health as reported") : first.index("The patient's questions")]
-    assert "IOF Capture the Fracture and ASBMR 2019" in box
+    assert "IOF Capture the Fracture; ASBMR fracture prevention coalition" in box
     booked, bloods = end + timedelta(days=20), end - timedelta(days=30)
     assert (
         "DEXA scan: none recorded in the 9 weeks since the fracture (last 3 Feb 2023, before the "

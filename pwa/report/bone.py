@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..bone.checklist import Answer, answers
+from ..bone.checklist import Answer, answers, dexa_date
 from ..bone.drugs import DRUGS, Drug, find
-from ..models import BoneCheckItem, HeightMeasurement, Profile, User
+from ..models import HeightMeasurement, Profile, User
 from .adherence import Adherence
 from .summary import ALERT_RANK, Alert
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # decision point; the checklist's 12-week nudge is the one by which it is usually done.
 SCAN_ALERT_WEEKS = 12
 REFERRALS = ("falls_review", "exercise", "fls")
-SOURCES = "IOF Capture the Fracture and ASBMR 2019 (secondary fracture prevention); Siminoski 2006"
+SOURCES = "IOF Capture the Fracture; ASBMR fracture prevention coalition; Siminoski 2006"
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def bone_health(
     return BoneHealth(
         fracture_date=profile.fracture_date if profile else None,
         weeks_since_fracture=weeks_since_fracture,
-        dexa_date=_dexa_date(session, patient.id, profile),
+        dexa_date=dexa_date(session, patient.id, profile),
         checklist=tuple(answers(session, patient.id)),
         medicines=_bone_medicines(adherence, profile),
         vitamin_d=vitamin_d,
@@ -155,18 +155,6 @@ def scan_alert(bone: BoneHealth, end: date) -> Alert | None:
     elif bone.answer("dexa").state == "not_for_me":
         label += " (the patient marked it 'not for me')"
     return Alert(end, "routine", "no_bone_scan", label, None, ALERT_RANK["no_bone_scan"])
-
-
-def _dexa_date(session: Session, user_id: int, profile: Profile | None) -> date | None:
-    """The one truth for the scan date (ISSUE12): the checklist's scan item when done and
-    dated, else the profile's. A copy of pwa.bone.checklist.dexa_date until that lands; the
-    lead points this at it at merge."""
-    row = session.scalar(
-        select(BoneCheckItem).where(BoneCheckItem.user_id == user_id, BoneCheckItem.item == "dexa")
-    )
-    if row is not None and row.state == "done" and row.on_date is not None:
-        return row.on_date
-    return profile.last_dexa_date if profile is not None else None
 
 
 def _bone_medicines(
