@@ -443,3 +443,20 @@ def test_another_patients_appointment_cannot_be_ticked_or_noted(client, fresh_fr
         assert response.status_code == 404
     row = _db.session.scalar(select(Appointment).where(Appointment.id == theirs.id))
     assert row.questions_asked == [] and row.visit_notes is None
+
+
+def test_an_api_change_of_the_questions_keeps_or_drops_ticks_the_same_way(client, fresh_fracture):
+    visit = upcoming(fresh_fracture, questions=["When can I dirve?", "Can I swim?"])
+    visit.questions_asked = ["When can I dirve?", "Can I swim?"]
+    _db.session.commit()
+    response = client.put(
+        f"/api/v1/appointments/{visit.uuid}",
+        json={"version": 1, "questions": ["When can I drive?", "Do I need a brace?"]},
+    )
+    assert response.status_code == 200, response.json
+    assert "questions_asked" not in response.json  # the API's fields stay as DESIGN.md has them
+    _db.session.refresh(visit)
+    assert visit.questions_asked == ["When can I drive?"]
+    client.put(f"/api/v1/appointments/{visit.uuid}", json={"version": 2, "time": "10:00"})
+    _db.session.refresh(visit)
+    assert visit.questions_asked == ["When can I drive?"]  # other changes keep the ticks

@@ -38,6 +38,14 @@ def seed(live_server) -> tuple[str, str]:
         return patient.email, f"{live_server.url}/appointments/{visit.uuid}"
 
 
+def said(page, text: str) -> None:
+    """Waits until the page's status line (announced to screen readers) says `text`."""
+    page.wait_for_function(
+        "text => document.querySelector('[data-questions-status]').textContent.includes(text)",
+        arg=text,
+    )
+
+
 def card(page, text: str):
     return page.locator("li.suggestion", has_text=text)
 
@@ -54,19 +62,29 @@ def test_add_edit_remove_and_tick_then_reload_keeps_everything(page, live_server
     )
     assert len(sizes) == 15 and min(sizes) >= 48  # Add, Edit, Remove on each, big
 
+    page.evaluate("window.stayedOnThePage = true")
     card(page, DEXA).get_by_role("button", name="Add").click()
-    page.wait_for_selector("text=The question is added")
+    said(page, "The question is added")
+    assert page.get_by_label(DEXA).count() == 1  # in the question list now
 
     card(page, MEDICINE).locator("summary", has_text="Edit").click()
     box = card(page, MEDICINE).get_by_label("Your question, in your own words")
     assert box.input_value() == MEDICINE  # pre-filled
     assert axe_violations(page) == [], "editing a suggestion"
+    box.fill("")
+    card(page, MEDICINE).get_by_role("button", name="Add my wording").click()
+    said(page, "Please write the question, or press Remove")
+    box = card(page, MEDICINE).get_by_label("Your question, in your own words")
+    assert box.evaluate("box => box === document.activeElement")  # back in the box
+    assert axe_violations(page) == [], "own wording refused"
     box.fill(OWN)
     card(page, MEDICINE).get_by_role("button", name="Add my wording").click()
-    page.wait_for_selector("text=The question is added")
+    page.wait_for_selector(f"label:has-text('{OWN}')")
 
     card(page, BLOODS).get_by_role("button", name="Remove").click()
-    page.wait_for_selector("text=The suggestion is removed")
+    said(page, "The suggestion is removed")
+    assert card(page, BLOODS).count() == 0
+    assert page.evaluate("window.stayedOnThePage") is True  # no reload: the place is kept
 
     tick = page.get_by_label("When can I drive?")
     tick.check()
