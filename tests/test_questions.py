@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pwa.appointments.services import carry_ticks
 from pwa.bone.questions import MAX_SUGGESTIONS, suggested_questions
+from pwa.data.importer import import_export, read_export
 from pwa.extensions import db as _db
 from pwa.models import (
     Appointment,
@@ -429,6 +430,22 @@ def test_the_new_fields_are_in_the_data_export(client, fresh_fracture):
     assert row["questions_asked"] == ["When can I drive?"]
     assert row["suggestions_dismissed"] == ["checklist:dexa"]
     assert row["visit_notes"] == "Start Prolia."
+    # ...and they come back with the file into another account.
+    other = make_patient(profile=None, email="copy@example.com")
+    import_export(_db.session, other, read_export(json.dumps(exported).encode()), utcnow())
+    _db.session.commit()
+    copied = _db.session.scalar(select(Appointment).where(Appointment.user_id == other.id))
+    assert copied.questions_asked == ["When can I drive?"]
+    assert copied.suggestions_dismissed == ["checklist:dexa"]
+    assert copied.visit_notes == "Start Prolia."
+
+
+def test_a_patient_without_a_recovery_profile_still_gets_the_checklist_questions(app):
+    patient = make_patient(profile=None)
+    visit = appointment(patient, datetime(2026, 11, 20, 14))
+    found = texts(patient, visit)
+    assert found[0] == ("I have not had a bone density scan since my fracture. Should I have one?")
+    assert len(found) == MAX_SUGGESTIONS
 
 
 def test_another_patients_appointment_cannot_be_ticked_or_noted(client, fresh_fracture):
