@@ -7,13 +7,14 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.widgets import TelInput
 
 from ..models import new_uuid
 from ..records.appointment import AppointmentRecord
 from ..records.forms import record_form
 from ..records.types import canonical_uuid
+from .visit import VISIT_NOTES_MAX
 
 
 def _uuid_or_new(value: str | None) -> str:
@@ -67,3 +68,38 @@ class CancelForm(FlaskForm):
 
 class RestoreForm(FlaskForm):
     """Only the button (and CSRF) that undoes a cancellation."""
+
+
+# --- The visit's page (issue 12) -------------------------------------------------------------
+
+
+class SuggestionForm(FlaskForm):
+    """Add, edit (in the patient's own words) or remove one suggested question. The action is
+    the button pressed; Add takes the suggestion's wording from the server, never the page."""
+
+    key = HiddenField()
+    text = TextAreaField("Your question, in your own words")
+
+    ACTIONS = ("add", "edit", "remove")
+
+
+class TicksForm(FlaskForm):
+    """The questions ticked as asked: `asked` for each tick, `shown` for each question the page
+    listed (so a question added meanwhile elsewhere keeps its own tick)."""
+
+
+class VisitNotesForm(FlaskForm):
+    visit_notes = TextAreaField(
+        "What did the doctor say?",
+        description="For example: the scan result, a change of medicine, the next visit. "
+        f"Up to {VISIT_NOTES_MAX:,} characters.",
+        render_kw={"rows": 6},
+    )
+
+    def validate_visit_notes(self, field: TextAreaField) -> None:
+        length = len((field.data or "").strip())
+        if length > VISIT_NOTES_MAX:
+            raise ValidationError(
+                f"Please keep the notes to {VISIT_NOTES_MAX:,} characters or fewer: "
+                f"this text has {length:,}. The text is still here to shorten."
+            )

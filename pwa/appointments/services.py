@@ -8,9 +8,10 @@ so two devices editing the same appointment never silently overwrite each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from difflib import SequenceMatcher
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ from ..timezones import local_to_utc, utc_to_local
 
 Errors = dict[str, list[str]]
 parse_time = parse_clock  # the one clock-time parser, for the pages' "?time=" and the tests
+SAME_QUESTION = 0.6  # an edit this close to the old wording is the same question (a typo fixed)
 
 
 class StaleVersion(Exception):
@@ -186,8 +188,35 @@ def _change(
 def update_appointment(
     session: Session, appointment: Appointment, values: dict, version: int, now: datetime
 ) -> Appointment:
-    """Saves the patient's changes; raises StaleVersion when `version` is not the stored one."""
+    """Saves the patient's changes; raises StaleVersion when `version` is not the stored one.
+
+    Edited questions keep their "asked" ticks where it makes sense (carry_ticks)."""
+    if "questions" in values:
+        asked = carry_ticks(
+            appointment.questions or [], values["questions"], appointment.questions_asked or []
+        )
+        values = {**values, "questions_asked": asked}
     return _change(session, appointment, version, now, **values)
+
+
+def carry_ticks(old: Iterable[str], new: Iterable[str], asked: Iterable[str]) -> list[str]:
+    """The ticks after the questions were edited: a question kept word for word keeps its tick;
+    one edited in place (same position, wording close to the old: a typo fixed) keeps it too;
+    a question replaced by a different one, or deleted, loses it."""
+    old_list, new_list, asked_set = list(old), list(new), set(asked)
+    kept = []
+    for position, question in enumerate(new_list):
+        if question in asked_set:
+            kept.append(question)
+        elif question not in old_list and position < len(old_list):
+            before = old_list[position]
+            if before in asked_set and before not in new_list and _close(before, question):
+                kept.append(question)
+    return kept
+
+
+def _close(a: str, b: str) -> bool:
+    return SequenceMatcher(None, a.casefold(), b.casefold()).ratio() >= SAME_QUESTION
 
 
 def cancel_appointment(session: Session, appointment: Appointment, now: datetime) -> Appointment:

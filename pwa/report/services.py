@@ -363,6 +363,7 @@ class Event:
     computed: bool = False
     code: str | None = None  # the warning sign's code
     entry_deleted: bool = False  # its check-in was deleted after the patient acted on it
+    visit_notes: str | None = None  # issue 12: what the doctor said, noted after the visit
 
     @property
     def entered_late(self) -> bool:
@@ -809,7 +810,13 @@ def _events(
         local = utc_to_local(v.starts_at, zone)
         who = f" with {v.with_whom}" if v.with_whom else ""
         events.append(
-            Event(local.date(), local, "visit", f"{APPOINTMENT_KINDS.get(v.kind, v.kind)}{who}")
+            Event(
+                local.date(),
+                local,
+                "visit",
+                f"{APPOINTMENT_KINDS.get(v.kind, v.kind)}{who}",
+                visit_notes=v.visit_notes,
+            )
         )
     for d in days.values():
         if d.fell:
