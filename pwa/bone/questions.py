@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..checkin.services import latest_per_day, rolling_mean
+from ..checkin.services import (
+    PainProgress,
+    is_pain_not_improving,
+    latest_per_day,
+    rolling_mean,
+)
 from ..models import (
     Appointment,
     CheckIn,
@@ -38,7 +43,7 @@ from ..models import (
     WarningEvent,
 )
 from . import drugs
-from .checklist import answers
+from .checklist import answers, dexa_date
 
 if TYPE_CHECKING:
     from ..report.services import Baseline
@@ -62,9 +67,6 @@ CHECKLIST_QUESTIONS = {
     "strength and balance?",
     "fls": "Is there a fracture liaison service or bone health clinic you could refer me to?",
 }
-PAIN_NOT_IMPROVING_WEEKS = (6, 12)  # CLINICAL.md section 4: 6-12 weeks after the start
-PAIN_STILL_HIGH = 4
-PAIN_BETTER_FRACTION = Fraction(3, 10)
 
 
 @dataclass(frozen=True)
@@ -267,24 +269,20 @@ def _pain_not_improving(
     if start is None:
         return None
     weeks = (today - start).days // 7
-    low, high = PAIN_NOT_IMPROVING_WEEKS
     now_pain = rolling_mean({day: c.pain_avg for day, c in days.items()}, today)
     baseline = _baseline(session, patient, today, profile)
+    progress = PainProgress(
+        day=today,
+        days_since_start=(today - start).days,
+        average=now_pain,
+        baseline=baseline.value if baseline else None,
+        baseline_end=baseline.days[-1] if baseline else None,
+    )
+    computed = is_pain_not_improving(progress)
     if baseline is not None and (
         baseline.value <= 0 or baseline.days[-1] >= today - timedelta(days=6)
     ):
         baseline = None  # no pain at the start, or the start is still this week: no comparison
-    computed = (
-        low <= weeks <= high
-        and now_pain is not None
-        and (
-            now_pain >= PAIN_STILL_HIGH
-            or (
-                baseline is not None
-                and baseline.value - Fraction(now_pain) < PAIN_BETTER_FRACTION * baseline.value
-            )
-        )
-    )
     if not (signed or computed):
         return None
     since = "procedure" if profile and profile.procedure_date else "fracture"
@@ -305,9 +303,9 @@ def _baseline(
 ) -> Baseline | None:
     """The report's baseline (CLINICAL.md section 5), so the two never disagree. Imported here:
     the report's services import the appointments package, which imports this module."""
-    from ..report.services import _baseline as report_baseline
+    from ..report.services import pain_baseline
 
-    return report_baseline(session, patient, today, profile.procedure_date if profile else None)
+    return pain_baseline(session, patient, today, profile.procedure_date if profile else None)
 
 
 def _height_loss(
@@ -339,16 +337,6 @@ def _height_loss(
 
 
 # --------------------------------------------------------------------------- the checklist
-
-
-def dexa_date(session: Session, user_id: int, profile: Profile | None) -> date | None:
-    """The one truth for the bone scan date (ISSUE12.md): the checklist's `dexa` item when it
-    is done, else the profile's. A copy of `pwa.bone.checklist.dexa_date` until it lands; the
-    lead points this at it at merge."""
-    for answer in answers(session, user_id):
-        if answer.item.code == "dexa" and answer.state == "done" and answer.on_date:
-            return answer.on_date
-    return profile.last_dexa_date if profile else None
 
 
 def _checklist(
