@@ -52,6 +52,8 @@ class Sign:
     only_if: str = ""  # for a profile-dependent sign shown without a profile
     # For a sign asked of everyone that matters more with something in the profile.
     note: Callable[[Applicability], str | None] | None = field(default=None, compare=False)
+    # Issue 12: what to do, for a computed sign whose advice differs from its tier's.
+    advice: str = ""
 
     def reason(self, context: Applicability) -> str | None:
         """Why this profile-dependent sign is asked; None for one asked of everyone."""
@@ -222,7 +224,13 @@ CATALOGUE: list[Sign] = [
         "No bowel movement on 3 days in a row while taking opioid pain medicine",
         computed=True,
     ),
-    Sign("medicine_late", URGENT, "A bone medicine dose is overdue", computed=True),
+    Sign(
+        "medicine_late",
+        URGENT,
+        "A bone medicine dose is overdue",
+        computed=True,
+        advice="Call your doctor this week to have the dose as soon as you can.",
+    ),
     Sign("fall_no_injury", ROUTINE, "A fall without injury", computed=True),
     Sign(
         "pain_not_improving",
@@ -231,6 +239,9 @@ CATALOGUE: list[Sign] = [
         computed=True,
     ),
 ]
+
+# Issue 12: said with medicine_late when the late medicine is denosumab (Prolia).
+DENOSUMAB_LATE = "A late denosumab dose can lead to several spine fractures at once."
 
 ALL_SIGNS: dict[str, Sign] = {sign.code: sign for sign in CATALOGUE}
 # The signs a patient (or the API) may tick; fall_injured and height_loss may also be computed.
