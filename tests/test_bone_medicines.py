@@ -4,6 +4,7 @@ urgent `medicine_late` sign (denosumab 4 weeks, zoledronic acid 8, others 4)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -439,6 +440,38 @@ def test_once_per_dose_even_when_two_finders_race_and_taken_late_changes_nothing
     (event,) = late_events(patient)
     assert event.action is None  # still open: taking it late closes nothing
     assert _db.session.scalar(select(func.count()).select_from(LateDose)) == 1
+
+
+def test_two_schedulers_ticking_at_once_raise_each_late_dose_once(app):
+    patients = [quiet_patient() for _ in range(12)]
+    for patient in patients:
+        add(patient, "Prolia", "every_n_months", interval_months=6)
+    ids = sorted(patient.id for patient in patients)
+    _db.session.remove()
+    start = threading.Barrier(2)
+    now = local(DUE, 9) + timedelta(weeks=5)
+    errors: list = []
+
+    def run():
+        with app.app_context():
+            start.wait()
+            try:
+                tick(app, now)
+                raise_late(_db.session, now)  # the step itself once more, past the cursor
+                _db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    events = _db.session.scalars(select(WarningEvent).where(WarningEvent.sign == "medicine_late"))
+    assert sorted(e.user_id for e in events) == ids
 
 
 @pytest.mark.parametrize(("weeks_late", "raised"), [(7, 0), (9, 1)])

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..checkin.signs import ALL_SIGNS, DENOSUMAB_LATE
@@ -180,9 +181,14 @@ def raise_late(session: Session, now: datetime, user_id: int | None = None) -> l
 
 
 def check_patient(session: Session, patient: User, now: datetime) -> None:
-    """The home screen's look: raises what the scheduler has not yet, and commits if any."""
-    if raise_late(session, now, patient.id):
-        session.commit()
+    """The home screen's look: raises what the scheduler has not yet, and commits if any.
+    A write that loses to a scheduler at that moment (a busy database) is left to the
+    scheduler: the home screen still opens."""
+    try:
+        if raise_late(session, now, patient.id):
+            session.commit()
+    except OperationalError:
+        session.rollback()
 
 
 @dataclass(frozen=True)
