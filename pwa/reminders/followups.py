@@ -202,7 +202,8 @@ def _fill(
 ) -> None:
     for key, value in _values(wanted, medicine).items():
         setattr(child, key, value)
-    child.enabled = True
+    if child.id is None or child.deleted_at is not None:
+        child.enabled = True  # a live one the patient turned off (its e-mail link) stays off
     child.deleted_at = None
     if wanted.role == "stopped":  # right away: today, at this minute
         local = utc_to_local(now, patient.zone)
