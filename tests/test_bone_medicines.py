@@ -200,8 +200,14 @@ def test_the_form_offers_the_known_names_and_shows_the_drugs_note(client, signed
     assert "never stopped without a follow-on medicine" in edit
     assert "A reminder to book each dose comes 4 weeks before it" in edit
     assert "Tuesday 4 March 2031" in edit
+    assert "If a dose is not marked as taken 4 weeks after its date" in edit
     listed = client.get("/reminders").get_data(as_text=True)
     assert "A reminder to book each dose comes 4 weeks before it" in listed
+    assert "own margin" not in listed
+    form = {**PROLIA_FORM, "name": "Bone drip", "frequency": "every_n_months"}
+    client.post("/reminders/medicines/new", data={**form, "interval_months": "3"})
+    listed = client.get("/reminders").get_data(as_text=True)
+    assert "own margin, so it uses 4 weeks" in listed
 
 
 @pytest.mark.parametrize("typed", ["13", "-1", "four"])

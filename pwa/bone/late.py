@@ -84,6 +84,25 @@ def advice(medicine: Reminder | None) -> str:
     return text
 
 
+def margin_words(medicine: Reminder) -> str | None:
+    """The medicine page's line saying when a dose counts as late, or None if it never does.
+    A margin the app assumed (no known drug) is said to be one."""
+    margin = margin_of(medicine)
+    if margin is None:
+        return None
+    weeks, own = margin
+    text = (
+        f"If a dose is not marked as taken {weeks} weeks after its date, Upright shows an "
+        "urgent sign on your home screen: call your doctor that week."
+    )
+    if not own:
+        text += (
+            f" Upright does not know this medicine's own margin, so it uses {weeks} weeks; "
+            "your doctor may want another."
+        )
+    return text
+
+
 def _watched() -> list:
     """Medicines that can be late: every few months or yearly, or a drug with a margin."""
     codes = [code for code, drug in DRUGS.items() if drug.late_margin_weeks is not None]

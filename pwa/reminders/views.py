@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from ..bone.drugs import known_names, of, table_json
 from ..bone.late import SIGN as LATE_SIGN
-from ..bone.late import answered, find_open_event, open_late
+from ..bone.late import answered, find_open_event, margin_words, open_late
 from ..checkin.signs import ALL_SIGNS
 from ..deployment import vapid_key
 from ..extensions import csrf, db, db_session
@@ -87,7 +87,14 @@ def medicine_notes(reminder: Reminder) -> list[str]:
     """Issue 12: a known bone medicine's note and the reminders that come with it."""
     drug = of(reminder.drug)
     lines = [drug.note] if drug is not None and drug.note else []
-    return lines + follow_up_lines(db_session(), reminder, current_user.zone)
+    return lines + medicine_follow_ups(reminder)
+
+
+def medicine_follow_ups(reminder: Reminder) -> list[str]:
+    """The reminders that come with a medicine, and when a dose of it counts as late."""
+    lines = follow_up_lines(db_session(), reminder, current_user.zone)
+    late = margin_words(reminder) if reminder.enabled else None
+    return [*lines, late] if late else lines
 
 
 @bp.app_template_global()
@@ -199,9 +206,7 @@ def render_medicine_form(form: MedicineForm, reminder: Reminder | None) -> str:
         drug=form.drug,
         known_names=known_names(),
         drug_table=table_json(),
-        follow_up_lines=(
-            follow_up_lines(db_session(), reminder, current_user.zone) if reminder else []
-        ),
+        follow_up_lines=medicine_follow_ups(reminder) if reminder else [],
     )
 
 
