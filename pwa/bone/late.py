@@ -237,10 +237,17 @@ def open_late(session: Session, patient: User) -> list[OpenLate]:
             event,
             reminder.name or "Your bone medicine",
             utc_to_local(late.occurrence_at, patient.zone).date(),
-            advice(reminder),
+            advice(reminder) + _assumed(reminder),
         )
         for event, late, reminder in rows
     ]
+
+
+def _assumed(medicine: Reminder) -> str:
+    margin = margin_of(medicine)
+    if margin is None or margin[1]:
+        return ""
+    return f" (Upright counts a dose as late {margin[0]} weeks after its date.)"
 
 
 def find_open_event(session: Session, patient: User, event_id: int) -> WarningEvent | None:
