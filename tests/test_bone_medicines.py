@@ -370,7 +370,11 @@ def test_a_stopped_denosumab_plans_the_next_medicine_now_and_near_six_months(app
 def test_a_denosumab_given_a_last_day_or_paused_plans_the_next_medicine_too(app):
     patient = quiet_patient()
     medicine = add(patient, "Prolia", "every_n_months", interval_months=6, end_date=DUE)
-    assert [p.dose for p in children(medicine, "course_end")] == ["stopped", "six_months"]
+    plans = children(medicine, "course_end")
+    assert [p.dose for p in plans] == ["stopped", "six_months"]
+    # Its last dose is the one on its last day, 4 September: again on 4 February 2032.
+    assert plans[1].start_date == date(2032, 3, 4) - timedelta(weeks=4)
+    assert plans[0].next_due_at == local(START, 10)  # right away
     paused = add(patient, "denosumab", "every_n_months", interval_months=6)
     assert children(paused, "course_end") == []
     turn_off(paused)

@@ -85,7 +85,7 @@ def follow_ups(medicine: Reminder, patient: User, now: datetime) -> list[FollowU
         )  # fmt: skip
     if drug is not None and drug.code == "denosumab" and (not active or medicine.end_date):
         wanted.append(_one_shot("stopped", f"{name} stopped or ending: {TALK}", today, first_time))
-        last = _last_dose(medicine, today)
+        last = _last_dose(medicine, today, active)
         if last is not None:
             again = add_months(last, 6) - timedelta(weeks=STOPPED_AGAIN_WEEKS)
             if again > today:
@@ -113,12 +113,15 @@ def course_end(medicine: Reminder, drug: Drug) -> date | None:
     return None
 
 
-def _last_dose(medicine: Reminder, today: date) -> date | None:
-    """The last scheduled dose day up to its last day (or today)."""
+def _last_dose(medicine: Reminder, today: date, active: bool) -> date | None:
+    """The last scheduled dose day: up to its last day while it goes on, else up to today."""
     schedule = schedule_of(medicine)
     if schedule is None or medicine.start_date is None:
         return None
-    until = min(medicine.end_date or today, today)
+    if active and medicine.end_date is not None:
+        until = medicine.end_date
+    else:
+        until = min(medicine.end_date or today, today)
     last = None
     for day in schedule_dates(schedule, medicine.start_date):
         if day > until:

@@ -98,6 +98,8 @@ class MedicineForm(record_form(MedicineRecord, skip=("times",))):  # type: ignor
     time_4 = ClockField("A fourth time (optional)")
 
     TIME_FIELDS = ("time_1", "time_2", "time_3", "time_4")
+    # Columns the page sets that MedicineRecord (and so the JSON API of DESIGN.md) does not carry.
+    FORM_ONLY = ("book_ahead_weeks",)
 
     # Issue 12: "book your next dose" this many weeks ahead (medicines every few months or yearly).
     book_ahead_weeks = WholeNumberField(
