@@ -322,6 +322,9 @@ REMINDER_KINDS = {
     "appointment": "Appointment",
     "medicine": "Medicine",
     "bone": "Bone health checklist",  # issue 12: nudges at 2, 6, 12 and 16 weeks
+    # Issue 12 (medicines): reminders that belong to a medicine (Reminder.parent_id).
+    "book_ahead": "Book the next dose",
+    "course_end": "Plan the next medicine",
 }
 MEDICINE_FREQUENCIES = {
     "daily": "Every day",
@@ -686,4 +689,26 @@ class HeightMeasurement(db.Model):
     height_mm: Mapped[int]
     place: Mapped[str] = mapped_column(String(8))  # see HEIGHT_PLACES
     method: Mapped[str | None] = mapped_column(String(200))  # how it was measured at home
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Issue 12 (medicines): a long-interval dose found late. Its unique key is what raises
+# `medicine_late` once per dose, whichever scheduler (or home screen) finds the dose first.
+class LateDose(db.Model):
+    """One scheduled dose of a long-interval medicine not taken by its date plus its margin."""
+
+    __tablename__ = "late_doses"
+    __table_args__ = (
+        UniqueConstraint(
+            "reminder_id", "occurrence_at", name="uq_late_doses_reminder_id_occurrence_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    occurrence_at: Mapped[datetime]  # UTC, the dose's scheduled moment
+    warning_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warning_events.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -124,7 +124,7 @@ def remove_medicine_json(id: str):  # noqa: A002 - the API calls it id
     if reminder is None:
         return _not_found()
     if reminder.deleted_at is None:
-        remove_medicine(reminder, utcnow())
+        remove_medicine(db_session(), current_user, reminder, utcnow())
         db.session.commit()
     return _one(reminder)
 

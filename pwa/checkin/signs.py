@@ -235,7 +235,13 @@ CATALOGUE: list[Sign] = [
         "No bowel movement on 3 days in a row while taking opioid pain medicine",
         computed=True,
     ),
-    Sign("medicine_late", URGENT, "A bone medicine dose is overdue", computed=True),
+    Sign(
+        "medicine_late",
+        URGENT,
+        "A bone medicine dose is overdue",
+        computed=True,
+        advice="Call your doctor this week to have the dose as soon as you can.",
+    ),
     Sign("fall_no_injury", ROUTINE, "A fall without injury", computed=True),
     Sign(
         "pain_not_improving",
@@ -249,6 +255,9 @@ CATALOGUE: list[Sign] = [
         "months); a new fracture is the first thing to rule out.",
     ),
 ]
+
+# Issue 12: said with medicine_late when the late medicine is denosumab (Prolia).
+DENOSUMAB_LATE = "A late denosumab dose can lead to several spine fractures at once."
 
 ALL_SIGNS: dict[str, Sign] = {sign.code: sign for sign in CATALOGUE}
 # The signs a patient (or the API) may tick; fall_injured and height_loss may also be computed.

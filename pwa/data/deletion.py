@@ -42,6 +42,7 @@ TABLE_LABELS = {
     "login_throttles": "Records of failed sign-ins",
     "bone_check_items": "Your bone health checklist",  # issue 12
     "height_measurements": "Your height measurements",  # issue 12
+    "late_doses": "Notes of late bone-medicine doses",  # issue 12
 }
 
 

@@ -1,6 +1,7 @@
 from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..bone.late import check_patient as check_late_medicines
 from ..extensions import db_session
 from ..models import utcnow
 from ..storage import RETRY_AFTER_SECONDS, check_database
@@ -14,6 +15,7 @@ def index():
         return render_template("main/welcome.html")
     if current_user.profile is None:
         return redirect(url_for("profile.edit", welcome=1))
+    check_late_medicines(db_session(), current_user, utcnow())  # issue 12: medicine_late
     return render_template(
         "main/home.html", summary=home_summary(db_session(), current_user, utcnow())
     )

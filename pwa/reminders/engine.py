@@ -49,6 +49,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
 from ..bone import nudges as bone_nudges
+from ..bone.late import raise_late
 from ..gcpause import gc_paused
 from ..models import (
     Appointment,
@@ -62,6 +63,7 @@ from ..models import (
     User,
 )
 from .channels import Outcome, Outgoing, PushTarget, Sender
+from .followups import FOLLOW_UP_KINDS, follow_up_details
 from .schedules import to_local
 from .services import (
     ACTION_TOKEN_MAX_AGE,
@@ -90,7 +92,11 @@ APPOINTMENT_OVERLAP = timedelta(minutes=5)  # re-read recent changes: commits la
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 30 * 60
 EPOCH = datetime(1970, 1, 1)
-WAITING = ("retry", "snoozed", "sending")  # "sending" whose lease ran out is waiting too
+WAITING = ("retry", "snoozed", "sending")
+LATE_CURSOR = "medicine_late"  # issue 12
+LATE_EVERY = timedelta(
+    minutes=15
+)  # how often the late-medicine step looks  # "sending" whose lease ran out is waiting too
 
 
 @lru_cache(maxsize=512)
@@ -170,6 +176,7 @@ def send_due(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reminders") as pool:
         tick = _Tick(session, now, senders, secret_key, base_url, result, pool, workers, lease)
         tick.phase("sync appointments", tick.sync_appointments)
+        tick.phase("raise late medicines", tick.raise_late_medicines)  # issue 12
         for name, work in (("send due reminders", tick.send_due_chunk),
                            ("send retries", tick.send_retries_chunk)):  # fmt: skip
             while tick.phase(name, partial(work, chunk)):
@@ -337,6 +344,30 @@ class _Tick:
             cursor.position = position
         self.session.commit()
 
+    def raise_late_medicines(self) -> None:
+        """Issue 12: raises `medicine_late` for long-interval doses past their margin, so it
+        arises even if the patient never opens the app. At most every LATE_EVERY: the cursor
+        row is locked for the step (as for appointments); each dose's unique `LateDose` row is
+        what makes it once, whoever finds it."""
+        self.begin_write()
+        self.session.execute(
+            self.insert(ReminderCursor.__table__)
+            .values(name=LATE_CURSOR, position=EPOCH)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        cursor = self.session.scalar(
+            self.locked(
+                select(ReminderCursor).where(ReminderCursor.name == LATE_CURSOR),
+                of=ReminderCursor,
+            ).execution_options(populate_existing=True)
+        )
+        if cursor is None or self.now - LATE_EVERY < cursor.position <= self.now:
+            self.session.commit()  # another scheduler is on it, or did it a moment ago
+            return
+        raise_late(self.session, self.now)
+        cursor.position = self.now
+        self.session.commit()
+
     def _insert_missing_appointment_reminders(self, changed: list[Appointment]) -> None:
         """A bare reminder row for each upcoming appointment that has none; a row made
         meanwhile by anyone else wins (its unique appointment_id), and is synced below."""
@@ -490,6 +521,8 @@ class _Tick:
             return (reminder.id, occurrence) not in context.doses
         if reminder.kind == bone_nudges.KIND:  # issue 12: only while a checklist item is open
             return bool(self._bone_open.get(reminder.user_id))
+        if reminder.kind in FOLLOW_UP_KINDS:  # issue 12: retired with its medicine, else wanted
+            return True
         appointment = reminder.appointment
         return appointment is not None and appointment.cancelled_at is None
 
@@ -513,6 +546,8 @@ class _Tick:
             occurrence, due = next_after(reminder, context.zone, context.settings, occurrence)
         if occurrences:
             context.details = self._details(reminder, context.zone, occurrences[-1][0])
+            if reminder.kind in FOLLOW_UP_KINDS:  # its words name the dose it is for
+                context.title = reminder_title(reminder, context.zone, self.now, occurrences[-1][0])
         return _Plan(occurrences, occurrence, due)
 
     def unplannable(self, reminder: Reminder) -> _Plan:
@@ -559,6 +594,8 @@ class _Tick:
         """Lines for the e-mail (never the push payload)."""
         if reminder.kind == "checkin":
             return ["It takes about one minute. Your answers help your doctor see how you are."]
+        if reminder.kind in FOLLOW_UP_KINDS:
+            return follow_up_details(reminder)
         if reminder.kind == "medicine":
             at = clock_words(to_local(occurrence, zone).time())
             what = f"{reminder.name}: {reminder.dose}" if reminder.dose else reminder.name
@@ -659,6 +696,8 @@ class _Tick:
             path = f"/appointments/{context.appointment_uuid}" if context.appointment_uuid else "/"
         elif context.reminder.kind == bone_nudges.KIND:
             path = reminder_path(context.reminder)
+        elif context.reminder.kind in FOLLOW_UP_KINDS:
+            path = "/reminders"
         else:
             path = "/checkin"
         remaining = max(60, int((due + context.grace - self.now).total_seconds()))
@@ -864,6 +903,9 @@ class _Tick:
                 try:
                     context.details = self._details(
                         context.reminder, context.zone, delivery.occurrence_at
+                    )
+                    context.title = reminder_title(
+                        context.reminder, context.zone, self.now, delivery.occurrence_at
                     )
                     messages.append(
                         self.message(delivery.id, context, delivery.channel, delivery.due_at)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, HiddenField, StringField, widgets
 from wtforms.validators import ValidationError
 
+from ..bone.drugs import Drug, find
 from ..fields import WholeNumberField
 from ..records.forms import record_form
 from ..records.medicine import DoseRecord, MedicineRecord
 from ..records.types import clock_message, parse_clock, validate
+from .followups import BOOK_AHEAD_MAX_WEEKS, DEFAULT_BOOK_AHEAD_WEEKS
 
 CLOCK_MESSAGE = clock_message()
 
@@ -99,6 +102,42 @@ class MedicineForm(record_form(MedicineRecord, skip=("times",))):  # type: ignor
     time_4 = ClockField("A fourth time (optional)")
 
     TIME_FIELDS = ("time_1", "time_2", "time_3", "time_4")
+    # Columns the page sets that MedicineRecord (and so the JSON API of DESIGN.md) does not carry.
+    FORM_ONLY = ("book_ahead_weeks",)
+
+    # Issue 12: "book your next dose" this many weeks ahead (medicines every few months or yearly).
+    book_ahead_weeks = WholeNumberField(
+        "Remind me to book the next dose, this many weeks before it",
+        0,
+        BOOK_AHEAD_MAX_WEEKS,
+        "a number of weeks",
+        default=DEFAULT_BOOK_AHEAD_WEEKS,
+        description="For a medicine every few months or once a year, for example 4. "
+        "0 turns this reminder off.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The names the medicine list knows, offered as the patient types (a <datalist>).
+        self.name.render_kw = {**(self.name.render_kw or {}), "list": "known-medicines"}
+
+    @property
+    def drug(self) -> Drug | None:
+        """The bone medicine the typed name means, if the table knows it."""
+        return find(self.name.data if isinstance(self.name.data, str) else None)
+
+    def fill_from_drug(self) -> None:
+        """Without JavaScript: a known drug with no "How often?" chosen gets its usual
+        schedule, and every-few-months its usual number of months when that box is empty."""
+        drug = self.drug
+        if drug is None:
+            return
+        if not self.frequency.raw_data:
+            self.frequency.data = drug.frequency
+        months = self.interval_months.data
+        empty = months is None or (isinstance(months, str) and not months.strip())
+        if self.frequency.data == drug.frequency == "every_n_months" and empty:
+            self.interval_months.data = str(drug.interval_months)
 
     def record_data(self) -> dict:
         times = [self[name].data for name in self.TIME_FIELDS]
@@ -108,13 +147,18 @@ class MedicineForm(record_form(MedicineRecord, skip=("times",))):  # type: ignor
         return "time_1" if name == "times" else name
 
     def validate(self, extra_validators=None) -> bool:
+        self.fill_from_drug()
         ok = super().validate(extra_validators)
         if self.time_1.process_errors:  # its own message says enough
             self.time_1.errors = list(self.time_1.process_errors)
         return ok
 
     def values(self) -> dict:
-        return self.record.model_dump()
+        weeks = self.book_ahead_weeks.data
+        return {
+            **self.record.model_dump(),
+            "book_ahead_weeks": DEFAULT_BOOK_AHEAD_WEEKS if weeks is None else weeks,
+        }
 
 
 class ConfirmForm(FlaskForm):

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..bone.drugs import find
 from ..models import (
     MedicineDose,
     Reminder,
@@ -18,6 +19,7 @@ from ..models import (
 from ..records.medicine import WEEKDAY_NAMES, MedicineRecord
 from ..records.types import canonical_uuid
 from ..timezones import local_to_utc, utc_to_local
+from .followups import book_ahead_weeks, sync_follow_ups
 from .schedules import (
     parse_clock,
 )
@@ -69,6 +71,7 @@ def medicine_form_data(reminder: Reminder) -> dict:
         "interval_months": reminder.interval_months,
         "start_date": reminder.start_date,
         "end_date": reminder.end_date,
+        "book_ahead_weeks": book_ahead_weeks(reminder),
     }
 
 
@@ -88,15 +91,32 @@ def save_medicine(
     for name in MEDICINE_FIELDS:
         setattr(reminder, name, getattr(checked, name))
     reminder.enabled = values.get("enabled", True)
+    # Issue 12: the drug the name means, and the weeks ahead to book (the form's; the API keeps
+    # what was there).
+    drug = find(reminder.name)
+    reminder.drug = drug.code if drug is not None else None
+    if "book_ahead_weeks" in values:
+        reminder.book_ahead_weeks = values["book_ahead_weeks"]
     reschedule(reminder, patient.zone, settings, now)
+    sync_follow_ups(session, patient, reminder, settings, now)
     return reminder
 
 
-def remove_medicine(reminder: Reminder, now: datetime) -> None:
-    """Stops the reminder; the row stays so the doses recorded for the report stay too."""
+def remove_medicine(session: Session, patient: User, reminder: Reminder, now: datetime) -> None:
+    """Stops the reminder; the row stays so the doses recorded for the report stay too. Its
+    own reminders stop with it (a stopped denosumab gets "plan the next medicine" instead)."""
     reminder.deleted_at = now
     reminder.enabled = False
     reminder.next_occurrence_at = reminder.next_due_at = None
+    follow_medicine(session, patient, reminder, now)
+
+
+def follow_medicine(session: Session, patient: User, reminder: Reminder, now: datetime) -> None:
+    """Keeps a medicine's own reminders in step after it was removed or turned off."""
+    settings = session.scalar(
+        select(ReminderSettings).where(ReminderSettings.user_id == patient.id)
+    )
+    sync_follow_ups(session, patient, reminder, settings, now)
 
 
 def describe_schedule(reminder: Reminder) -> str:
@@ -232,8 +252,8 @@ def create_medicine(
         return existing, False
     reminder = Reminder(user_id=patient.id, kind="medicine", uuid=uuid, version=1)
     session.add(reminder)
-    save_medicine(session, patient, reminder, values, settings, now)
     try:
+        save_medicine(session, patient, reminder, values, settings, now)  # flushes
         session.flush()
     except IntegrityError:
         session.rollback()

@@ -75,6 +75,11 @@ def _add_months(anchor: date, months: int) -> date:
     return _clamped(index // 12, index % 12 + 1, anchor.day)
 
 
+def add_months(anchor: date, months: int) -> date:
+    """The same day `months` months on (the 31st becomes the last day of a shorter month)."""
+    return _add_months(anchor, months)
+
+
 def schedule_dates(schedule: Schedule, first: date) -> Iterator[date]:
     """The schedule's local dates on or after `first`, in order, up to its end date."""
     begin = max(first, schedule.start) if schedule.start else first
@@ -138,6 +143,33 @@ def occurrences_between(
             break
         found.append(moment)
     return found
+
+
+# --- Issue 12: ahead of a dose ("book your next dose") ------------------------------------------
+
+
+def weeks_before(moment: datetime, zone: ZoneInfo, weeks: int) -> datetime:
+    """The same wall-clock time `weeks` weeks before `moment` (naive UTC), in the patient's zone."""
+    local = to_local(moment, zone)
+    return wall_to_utc(
+        local.date() - timedelta(weeks=weeks), local.time().replace(tzinfo=None), zone
+    )
+
+
+def next_ahead(schedule: Schedule, zone: ZoneInfo, weeks: int, after: datetime) -> datetime | None:
+    """The first moment strictly after `after` that is `weeks` weeks before an occurrence."""
+    dose = next_occurrence(schedule, zone, after)
+    for _ in range(MAX_AHEAD_STEPS):
+        if dose is None:
+            return None
+        moment = weeks_before(dose, zone, weeks)
+        if moment > after:
+            return moment
+        dose = next_occurrence(schedule, zone, dose)
+    return None
+
+
+MAX_AHEAD_STEPS = 400  # doses looked at; a long-interval schedule needs two or three
 
 
 # --- Quiet hours -------------------------------------------------------------------------------

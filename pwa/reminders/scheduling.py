@@ -21,6 +21,7 @@ from .schedules import (
     Schedule,
     after_quiet_hours,
     appointment_alarms,
+    next_ahead,
     next_occurrence,
     occurrences_between,
     parse_clock,
@@ -43,6 +44,9 @@ GRACE = {
     "medicine": timedelta(hours=2),
     "appointment": timedelta(hours=6),
     "bone": timedelta(hours=12),  # issue 12: a bone-health nudge half a day late still helps
+    # Issue 12: weeks ahead of a dose or a course's end, a day late still helps.
+    "book_ahead": timedelta(hours=24),
+    "course_end": timedelta(hours=24),
 }
 LONG_INTERVAL_GRACE = timedelta(hours=12)  # monthly and rarer medicines: a day late still helps
 
@@ -67,6 +71,11 @@ def _quiet(settings: ReminderSettings | None, moment: datetime, zone: ZoneInfo) 
     if settings is None or not settings.quiet_enabled:
         return moment
     return after_quiet_hours(moment, zone, settings.quiet_start, settings.quiet_end)
+
+
+def sent_at(settings: ReminderSettings | None, moment: datetime, zone: ZoneInfo) -> datetime:
+    """When a reminder for `moment` goes out: then, or when the patient's quiet hours end."""
+    return _quiet(settings, moment, zone)
 
 
 def next_after(
@@ -96,7 +105,10 @@ def next_after(
     schedule = schedule_of(reminder)
     if schedule is None:
         return None, None
-    upcoming = next_occurrence(schedule, zone, after)
+    if reminder.kind == "book_ahead":  # issue 12: weeks before each of its medicine's doses
+        upcoming = next_ahead(schedule, zone, reminder.book_ahead_weeks or 0, after)
+    else:
+        upcoming = next_occurrence(schedule, zone, after)
     if upcoming is None:
         return None, None
     return upcoming, _quiet(settings, upcoming, zone)

@@ -16,10 +16,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..bone.drugs import known_names, of, table_json
+from ..bone.late import SIGN as LATE_SIGN
+from ..bone.late import answered, find_open_event, margin_words, open_late
 from ..bone.nudges import bone_reminder
+from ..checkin.signs import ALL_SIGNS
 from ..deployment import vapid_key
 from ..extensions import csrf, db, db_session
-from ..models import Reminder, ReminderSettings, utcnow
+from ..models import WARNING_ACTIONS, Reminder, ReminderSettings, utcnow
 from ..records.types import canonical_uuid
 from ..validators import utc_moment
 from . import bp
@@ -27,6 +31,7 @@ from .calendar import appointments_ics, feed_ics, new_feed_token, patient_for_fe
 from .channels import application_server_key
 from .doses import recent_doses
 from .doses import todays_doses as todays_doses_of
+from .followups import follow_up_lines
 from .forms import ConfirmForm, DoseForm, MedicineForm, SettingsForm
 from .schedules import quiet_clashes
 from .services import (
@@ -40,6 +45,7 @@ from .services import (
     ensure_defaults,
     find_dose_reminder,
     find_medicine,
+    follow_medicine,
     has_push,
     is_scheduled_occurrence,
     medicine_form_data,
@@ -75,6 +81,46 @@ def in_today_doses(item, dose_times: list) -> bool:
 @bp.app_template_global()
 def describe_medicine(reminder) -> str:
     return describe_schedule(reminder)
+
+
+@bp.app_template_global()
+def medicine_notes(reminder: Reminder) -> list[str]:
+    """Issue 12: a known bone medicine's note and the reminders that come with it."""
+    drug = of(reminder.drug)
+    lines = [drug.note] if drug is not None and drug.note else []
+    return lines + medicine_follow_ups(reminder)
+
+
+def medicine_follow_ups(reminder: Reminder) -> list[str]:
+    """The reminders that come with a medicine, and when a dose of it counts as late."""
+    lines = follow_up_lines(db_session(), reminder, current_user.zone)
+    late = margin_words(reminder) if reminder.enabled else None
+    return [*lines, late] if late else lines
+
+
+@bp.app_template_global()
+def late_medicines() -> dict:
+    """Issue 12: the patient's open `medicine_late` signs for the home screen."""
+    items = open_late(db_session(), current_user) if current_user.is_authenticated else []
+    return {"items": items, "actions": WARNING_ACTIONS, "label": ALL_SIGNS[LATE_SIGN].label}
+
+
+@bp.post("/reminders/late/<int:event_id>/action")
+@login_required
+def late_action(event_id: int):
+    """What the patient did about a late bone medicine dose (the home screen's form)."""
+    event = find_open_event(db_session(), current_user, event_id) or abort(404)
+    action = request.form.get("action", "")
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if action not in WARNING_ACTIONS:
+        flash("Please choose what you did, or 'Nothing yet'.", "error")
+        return redirect(url_for("main.index") + f"#late-{event.id}-title")
+    answered([event], action, utcnow())
+    db.session.commit()
+    flash(f"Saved: {WARNING_ACTIONS[action].lower()}.", "success")
+    return redirect(url_for("main.index"))
 
 
 # --- Settings ----------------------------------------------------------------------------------
@@ -121,6 +167,7 @@ def medicine_new():
     form = MedicineForm()
     if not form.is_submitted():
         form.start_date.data = current_user.today()
+        form.frequency.data = None  # unchosen: a known bone medicine brings its own (issue 12)
     if form.validate_on_submit():
         now = utcnow()
         settings = ensure_defaults(db_session(), current_user, now)
@@ -160,6 +207,10 @@ def render_medicine_form(form: MedicineForm, reminder: Reminder | None) -> str:
         quiet=quiet,
         clashes=clashes if quiet else [],
         clock_words=clock_words,
+        drug=form.drug,
+        known_names=known_names(),
+        drug_table=table_json(),
+        follow_up_lines=medicine_follow_ups(reminder) if reminder else [],
     )
 
 
@@ -188,9 +239,15 @@ def medicine_remove(reminder_id: int):
     reminder = find_medicine(db_session(), current_user, reminder_id) or abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        remove_medicine(reminder, utcnow())
+        remove_medicine(db_session(), current_user, reminder, utcnow())
         db.session.commit()
         flash(f"The reminder for {reminder.name} is removed.", "success")
+        if reminder.drug == "denosumab":  # issue 12: never stopped without a plan
+            flash(
+                "If you are stopping denosumab, talk to your doctor about what comes next. "
+                "Upright will remind you again about 6 months after your last dose.",
+                "info",
+            )
         return redirect(url_for(".index"))
     return render_template("reminders/medicine_remove.html", form=form, reminder=reminder)
 
@@ -270,6 +327,8 @@ def turn_off_link(token: str):
     title = reminder_title(reminder, reminder.user.zone, utcnow())
     if request.method == "POST":
         turn_off(reminder)
+        if reminder.kind == "medicine":  # issue 12: its own reminders follow it
+            follow_medicine(db_session(), reminder.user, reminder, utcnow())
         db.session.commit()
         return render_template("reminders/off.html", done=True, reminder=reminder, title=title)
     return render_template("reminders/off.html", done=False, reminder=reminder, title=title)

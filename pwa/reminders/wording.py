@@ -9,6 +9,7 @@ from ..models import (
     Appointment,
     Reminder,
 )
+from .followups import FOLLOW_UP_KINDS, follow_up_title
 from .schedules import (
     to_local,
 )
@@ -30,8 +31,13 @@ def appointment_words(appointment: Appointment, zone: ZoneInfo, now: datetime) -
     return f"on {local:%A} {local.day} {local:%B} at {at}"
 
 
-def reminder_title(reminder: Reminder, zone: ZoneInfo, now: datetime) -> str:
-    """The one line a notification shows. No details beyond it: a lock screen is public."""
+def reminder_title(
+    reminder: Reminder, zone: ZoneInfo, now: datetime, occurrence: datetime | None = None
+) -> str:
+    """The one line a notification shows. No details beyond it: a lock screen is public.
+    `occurrence` (naive UTC) is the one being sent, for words that change with each."""
+    if reminder.kind in FOLLOW_UP_KINDS:
+        return follow_up_title(reminder, zone, occurrence or reminder.next_occurrence_at)
     if reminder.kind == "checkin":
         return "Time for your daily check-in"
     if reminder.kind == "medicine":
@@ -54,4 +60,6 @@ def reminder_path(reminder: Reminder, action_token_value: str | None = None) -> 
         return f"/appointments/{reminder.appointment.uuid}"
     if reminder.kind == "medicine" and action_token_value:
         return f"/reminders/act/{action_token_value}"
+    if reminder.kind in FOLLOW_UP_KINDS:
+        return "/reminders"
     return "/"

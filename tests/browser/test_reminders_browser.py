@@ -40,10 +40,12 @@ def test_settings_and_a_medicine_reminder_by_label_with_no_axe_violations(
     page.get_by_role("button", name="Save the reminder").click()  # empty: errors in place
     page.get_by_text("Please enter the name of the medicine.").wait_for()
     assert axe_violations(page) == []
+    assert not page.get_by_label("Monday").is_visible()  # only the questions that apply
     page.get_by_label("Name of the medicine").fill("Alendronate")
     page.get_by_label("How much, in your own words (optional)").fill("1 tablet")
-    assert not page.get_by_label("Monday").is_visible()  # only the questions that apply
-    page.get_by_label("On chosen days of the week").check()
+    # Issue 12: a bone medicine the list knows brings its usual schedule (weekly).
+    assert page.get_by_label("On chosen days of the week").is_checked()
+    assert page.get_by_label("Monday").is_visible()
     page.get_by_label("At what time?").fill("07:30")
     page.get_by_label("Monday").check()
     page.get_by_role("button", name="Save the reminder").click()
