@@ -112,8 +112,8 @@ def run_wrk(url: str, headers: dict[str, str], script: str | None) -> dict:
     timeouts = re.search(r"Socket errors: .*timeout (\d+)", output)
     return {
         "rps": float(grab(r"Requests/sec:\s+([\d.]+)")),
-        "p50": to_ms(grab(r"^\s+50%\s+(\S+)$")),
-        "p99": to_ms(grab(r"^\s+99%\s+(\S+)$")),
+        "p50": to_ms(grab(r"^\s+50%\s+(\S+)\s*$")),
+        "p99": to_ms(grab(r"^\s+99%\s+(\S+)\s*$")),
         "requests": int(grab(r"(\d+) requests in")),
         "errors": (int(errors.group(1)) if errors else 0)
         + (int(timeouts.group(1)) if timeouts else 0),
