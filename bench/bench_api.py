@@ -76,10 +76,16 @@ def sign_in(base: str) -> tuple[str, str]:
     """Session cookie and CSRF token of a signed-in bench patient."""
     http = requests.Session()
     page = http.get(f"{base}/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    http.post(f"{base}/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("the sign-in page has no CSRF token")
+    form = {"email": EMAIL, "password": PASSWORD, "csrf_token": found.group(1)}
+    http.post(f"{base}/login", data=form)
     csrf = http.get(f"{base}/api/v1/csrf").json()["csrf_token"]
-    return http.cookies.get("session"), csrf
+    session = http.cookies.get("session")
+    if session is None:
+        raise RuntimeError("the bench patient could not sign in")
+    return session, csrf
 
 
 def to_ms(text: str) -> float:
@@ -195,7 +201,9 @@ def compare(engine: str, server: str | None) -> list[dict]:
     return table(engine, trivial, runs, rows, answered)
 
 
-def table(engine: str, trivial: dict, runs: dict[str, list[dict]], rows: int, answered: int):
+def table(
+    engine: str, trivial: dict, runs: dict[str, list[dict]], rows: int, answered: int
+) -> list[dict]:
     def rps(kind: str) -> float:
         return sum(r["rps"] for r in runs[kind]) / len(runs[kind])
 

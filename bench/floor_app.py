@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, Response, jsonify, request, session
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy import bindparam, create_engine, event, select
 from wtforms import ValidationError
@@ -50,11 +50,11 @@ def create_app() -> Flask:
     event.listen(engine, "connect", sqlite_pragmas)
 
     @app.get("/ready")
-    def ready():
+    def ready() -> str:
         return "ok"
 
     @app.post("/api/v1/entries")
-    def save():
+    def save() -> tuple[Response, int]:
         session_id = session.get(SESSION_ID)
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))

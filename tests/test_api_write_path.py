@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select
 
 from pwa import create_app
 from pwa.checkin.services import save_checkin
-from pwa.extensions import db
+from pwa.extensions import db, db_session
 from pwa.models import CheckIn, utcnow
 
 from .conftest import PASSWORD, config_for, make_patient
@@ -44,9 +44,9 @@ def api(tmp_path):
         db.session.remove()
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[0]
     client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    csrf = client.get("/api/v1/csrf").json["csrf_token"]
+    csrf = client.get("/api/v1/csrf").get_json()["csrf_token"]
     statements: list[str] = []
 
     def log(_connection, _cursor, statement, _parameters, _context, _many) -> None:
@@ -108,11 +108,12 @@ def test_a_repeat_keeps_what_the_same_transaction_saved_before_it(app):
     patient = make_patient()
     day, now = patient.today(), utcnow()
     repeat = str(uuid.uuid4())
-    save_checkin(db.session, patient, {"date": day, "pain_avg": 2}, [], now=now, uuid=repeat)
-    db.session.commit()
-    first, created = save_checkin(db.session, patient, {"date": day, "pain_avg": 5}, [], now=now)
+    session = db_session()
+    save_checkin(session, patient, {"date": day, "pain_avg": 2}, [], now=now, uuid=repeat)
+    session.commit()
+    first, created = save_checkin(session, patient, {"date": day, "pain_avg": 5}, [], now=now)
     stored, again = save_checkin(
-        db.session, patient, {"date": day, "pain_avg": 8}, [], now=now, uuid=repeat
+        session, patient, {"date": day, "pain_avg": 8}, [], now=now, uuid=repeat
     )
     db.session.commit()
     assert (created, again) == (True, False)
