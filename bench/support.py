@@ -26,31 +26,39 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVER_URL = os.environ.get("DATABASE_URL")
-_databases: Databases | None = None
-_made: dict[str, str] = {}  # a benchmark's database by its working directory
+_databases: dict[str, Databases] = {}  # by server URL
+_made: dict[str, tuple[Databases, str]] = {}  # a benchmark's database by its working directory
 
 
-def database_url(workdir: str | Path) -> str:
-    """The benchmark's own database (one per working directory): a fresh one on
-    DATABASE_URL's server, else a SQLite file in `workdir`."""
-    global _databases
-    if not SERVER_URL:
+def database_url(workdir: str | Path, server: str | None = SERVER_URL) -> str:
+    """The benchmark's own database (one per working directory): a fresh one on the
+    PostgreSQL `server` (DATABASE_URL's by default), else a SQLite file in `workdir`."""
+    if not server:
         return f"sqlite:///{Path(workdir) / 'bench.sqlite3'}"
-    if _databases is None:
+    if server not in _databases:
         from tests.postgres import Databases  # one home for making throwaway databases
 
-        _databases = Databases(SERVER_URL, prefix=f"upright_bench_{os.getpid()}")
-        atexit.register(_drop_all)
+        if not _databases:
+            atexit.register(_drop_all)
+        _databases[server] = Databases(server, prefix=f"upright_bench_{os.getpid()}")
     if str(workdir) not in _made:
-        _made[str(workdir)] = _databases.create()
-    return _made[str(workdir)]
+        databases = _databases[server]
+        _made[str(workdir)] = (databases, databases.create())
+    return _made[str(workdir)][1]
+
+
+def drop_database(workdir: str | Path) -> None:
+    """Drops the PostgreSQL database made for `workdir` now (before its server goes away)."""
+    made = _made.pop(str(workdir), None)
+    if made is not None:
+        made[0].drop(made[1])
 
 
 def _drop_all() -> None:
-    assert _databases is not None
-    for url in _made.values():
-        _databases.drop(url)
-    _databases.close()
+    for databases, url in _made.values():
+        databases.drop(url)
+    for databases in _databases.values():
+        databases.close()
 
 
 def engine_name(url: str) -> str:
@@ -84,37 +92,50 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
 
 
 def start_production_server(
-    workdir: Path, email: str, password: str, secret: str = "bench-secret"
+    workdir: Path,
+    email: str,
+    password: str,
+    secret: str = "bench-secret",
+    server: str | None = SERVER_URL,
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn with 2 workers over the fresh migrated `database_url(workdir)`, with one
-    patient."""
-    url = database_url(workdir)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": secret,
-        "VAPID_PRIVATE_KEY_FILE": str(workdir / "vapid_private.pem"),
-        "DEFAULT_TIMEZONE": "UTC",
-    }
+    """gunicorn with 2 workers over the fresh migrated `database_url(workdir, server)`, with
+    one patient."""
+    env = server_env(workdir, database_url(workdir, server), secret)
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
         [*flask, "users", "create", "--email", email, "--password", password, "--timezone", "UTC"],
         cwd=ROOT, env=env, check=True, capture_output=True,
     )  # fmt: skip
+    return start_gunicorn("wsgi:app", env, "/healthz")
+
+
+def server_env(workdir: Path, url: str, secret: str) -> dict[str, str]:
+    """The environment of a bench server process over the database `url`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": secret,
+        "VAPID_PRIVATE_KEY_FILE": str(workdir / "vapid_private.pem"),
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+
+
+def start_gunicorn(app: str, env: dict[str, str], ready: str) -> tuple[subprocess.Popen, str]:
+    """gunicorn with 2 workers serving `app` on a free loopback port, once `ready` answers."""
     port = free_port()
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "wsgi:app"],
+         app],
         cwd=ROOT, env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base}/healthz")
+        wait_until_up(f"{base}{ready}")
     except RuntimeError:
-        stop(server)
+        stop(process)
         raise
-    return server, base
+    return process, base
 
 
 def stop(server: subprocess.Popen) -> None:

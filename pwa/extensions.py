@@ -1,7 +1,7 @@
 """Extensions, created unbound and attached to the app in create_app."""
 
 import sqlite3
-from typing import cast
+from typing import Any, cast
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -70,3 +71,13 @@ def db_session() -> Session:
     type checkers cannot see through. Views and commands pass it to services through here.
     """
     return cast(Session, db.session)
+
+
+# --- Issue 18 (write path): the dialect's INSERT --------------------------------------------
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """INSERT for this session's database, the one with `on_conflict_do_nothing` and
+    `on_conflict_do_update` (SQLite 3.35+ and PostgreSQL run them atomically on the row)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)

@@ -38,11 +38,10 @@ def create_entry():
     uuid = canonical_uuid(data.get("id"))
     if uuid is None:
         return validation_error({"id": ["Must be a UUID made by the app (crypto.randomUUID())."]})
-    existing = find_checkin(db_session(), current_user, uuid)
-    if existing is not None:
-        return jsonify(entry_json(existing)), 200
     record, errors = validate(CheckInRecord, data, today=current_user.today())
     if errors:
+        if stored := find_checkin(db_session(), current_user, uuid):
+            return jsonify(entry_json(stored)), 200  # a repeat answers what was stored
         return validation_error(errors)
     checkin, created = save_checkin(
         db_session(),

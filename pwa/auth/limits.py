@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, String, and_, case, delete, literal, null
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..extensions import dialect_insert
 from ..models import ClientLimit, LoginThrottle
 
 if TYPE_CHECKING:
@@ -35,10 +35,7 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-def _insert(session: Session, model: type) -> Any:
-    """The dialect's INSERT, the one with `on_conflict_do_update`."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+_insert = dialect_insert  # the dialect's INSERT, the one with `on_conflict_do_update`
 
 
 def _at(moment: datetime | None) -> ColumnElement[Any]:

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ..extensions import dialect_insert
 from ..models import CheckIn, User, WarningEvent, new_uuid
 from .signs import ALL_SIGNS, SIGNS
 
@@ -75,21 +76,46 @@ def rolling_mean(daily: Mapping[date, int], day: date) -> float | None:
 
 
 def seven_day_average(session: Session, patient: User, day: date) -> float | None:
-    """The 7-day average pain of the 7 days before `day` (see rolling_mean).
+    """The 7-day average pain of the 7 days before `day` (see rolling_mean)."""
+    return Diary(day, diary_before(session, patient, day)).average
 
-    Reads only dates and pain (the latest check-in of each day counts), not whole rows.
-    """
-    rows = session.execute(
-        select(CheckIn.date, CheckIn.pain_avg)
-        .where(
-            CheckIn.user_id == patient.id,
-            CheckIn.date >= day - timedelta(days=7),
-            CheckIn.date < day,
-        )
-        .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
+
+def diary_before(session: Session, patient: User, day: date) -> list[Any]:
+    """The answers the computed signs read, of the patient's check-ins of the 7 days before
+    `day`, oldest first (the latest of a day last): one query, only those columns."""
+    parameters = {"user_id": patient.id, "start": day - timedelta(days=ROLLING_DAYS), "day": day}
+    return list(session.connection().execute(DIARY_BEFORE, parameters))
+
+
+CHECKINS = CheckIn.__table__
+# Built once: a save runs these as they are, with only the parameters new.
+DIARY_BEFORE = (
+    select(*(CHECKINS.c[name] for name in CHECKIN_ANSWERS))
+    .where(
+        CHECKINS.c.user_id == bindparam("user_id"),
+        CHECKINS.c.date >= bindparam("start"),
+        CHECKINS.c.date < bindparam("day"),
     )
-    daily = {checkin_date: pain for checkin_date, pain in rows}  # later rows overwrite earlier
-    return rolling_mean(daily, day - timedelta(days=1))
+    .order_by(CHECKINS.c.date, CHECKINS.c.created_at, CHECKINS.c.id)
+)
+
+
+@dataclass
+class Diary:
+    """What the computed signs need of the days before `day`, from `diary_before`'s rows: the
+    7-day average pain and the check-in that counts on each day (the latest saved)."""
+
+    day: date
+    rows: list[Any]
+
+    @property
+    def latest(self) -> dict[date, Any]:
+        return {row.date: row for row in self.rows}  # later rows overwrite earlier
+
+    @property
+    def average(self) -> float | None:
+        daily = {day: row.pain_avg for day, row in self.latest.items()}
+        return rolling_mean(daily, self.day - timedelta(days=1))
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:
@@ -108,30 +134,70 @@ def save_checkin(
     """Stores a new check-in and its warning events; (checkin, created).
 
     Idempotent by (patient, uuid): the same id again returns the stored check-in unchanged,
-    also when two requests race. The unique constraint decides, so the usual first save costs
-    no lookup; a repeat rolls back and reads what is stored. Every read happens before the
-    first write, so SQLite's write lock is held only for one short flush and the commit.
-    Call it with no other changes pending in the session.
+    also when two requests race. The unique key decides (INSERT .. ON CONFLICT DO NOTHING), so
+    a first save makes no lookup and a repeat never fails the transaction (a batch's earlier
+    records stay). Every read happens before the first write, so SQLite's write lock is held
+    only for the inserts and the commit. One save of a check-in that raises no sign is two
+    statements: the diary of the week before, and the insert.
     """
     uuid = uuid or new_uuid()
     raised = raised_signs(session, patient, values, signs)
-    checkin = CheckIn(user_id=patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
-    checkin.warning_events = [
+    checkin = insert_checkin(session, patient, uuid, values, now)
+    if checkin is None:
+        existing = stored_checkin(session, patient, uuid)
+        if existing is None:  # deleted between the two statements: nothing to answer with
+            raise LookupError(f"check-in {uuid} conflicted but is not there")
+        return existing, False
+    set_committed_value(checkin, "warning_events", [])  # new: nothing to load
+    checkin.warning_events.extend(
         new_warning_event(patient, code, now, values["date"], computed=computed)
         for code, computed in raised.signs.items()
-    ]
-    session.add(checkin)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = find_checkin(session, patient, uuid)
-        if existing is None:
-            raise
-        return existing, False
+    )
     note_repeats(raised.repeats, values["date"])
     session.flush()
     return checkin, True
+
+
+def insert_checkin(
+    session: Session, patient: User, uuid: str, values: Mapping[str, Any], now: datetime
+) -> CheckIn | None:
+    """INSERT .. ON CONFLICT (user_id, uuid) DO NOTHING RETURNING id: the new check-in (in the
+    session, as loaded), or None when the patient already has one with this id."""
+    row = {"user_id": patient.id, "uuid": uuid, "created_at": now, "updated_at": now, **values}
+    new_id = session.connection().execute(_insert_new(session), row).scalar()
+    if new_id is None:
+        return None
+    checkin = CheckIn(id=new_id, **row)
+    make_transient_to_detached(checkin)  # what was inserted is what is stored: no reload
+    session.add(checkin)
+    return checkin
+
+
+_INSERT_NEW: dict[str, Any] = {}  # by dialect, built once
+
+
+def _insert_new(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect not in _INSERT_NEW:
+        _INSERT_NEW[dialect] = (
+            dialect_insert(session, CHECKINS)
+            .on_conflict_do_nothing(index_elements=["user_id", "uuid"])
+            .returning(CHECKINS.c.id)
+        )
+    return _INSERT_NEW[dialect]
+
+
+def stored_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
+    """The patient's check-in with this id and its warning events, in one query."""
+    return (
+        session.scalars(
+            select(CheckIn)
+            .options(joinedload(CheckIn.warning_events))
+            .where(CheckIn.user_id == patient.id, CheckIn.uuid == uuid)
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 @dataclass
@@ -153,11 +219,16 @@ def raised_signs(
     """The ticked signs we know, plus the computed ones the diary shows (CLINICAL.md 4)."""
     day: date = values["date"]
     signs = {code: False for code in dict.fromkeys(ticked) if code in SIGNS}
-    average = seven_day_average(session, patient, day)
-    earlier = latest_per_day(list_checkins(session, patient, day - timedelta(days=2), day))
+    diary = Diary(day, diary_before(session, patient, day))
+    earlier = diary.latest
     days = [values, *(earlier.get(day - timedelta(days=n)) for n in (1, 2))]
-    blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
-    progress = pain_progress(session, patient, values)
+    average = diary.average
+    # The profile comes with the signed-in user (one query); its blood thinner matters only
+    # after a fall with a hit head, its start date only 6 to 12 weeks after the fracture.
+    blood_thinner = bool(
+        hit_head_in_fall(values) and patient.profile and patient.profile.blood_thinner
+    )
+    progress = pain_progress(session, patient, values, diary)
     computed = computed_signs(values, days, average, blood_thinner, progress)
     repeats: list[WarningEvent] = []
     for code in computed:
@@ -220,10 +291,11 @@ class PainProgress:
 
 
 def pain_progress(
-    session: Session, patient: User, values: Mapping[str, Any]
+    session: Session, patient: User, values: Mapping[str, Any], diary: Diary
 ) -> PainProgress | None:
-    """The pain progress for a check-in being saved, or None outside the 6 to 12 weeks after
-    the start date (or without one), so ordinary days cost no extra query."""
+    """The pain progress for a check-in being saved, from the week's `diary` already read, or
+    None outside the 6 to 12 weeks after the start date (or without one), so ordinary days
+    cost no extra query."""
     profile = patient.profile
     start = profile.start_date if profile else None
     day: date = values["date"]
@@ -232,16 +304,8 @@ def pain_progress(
     # The report imports this module, so its baseline is imported where it is used.
     from ..report.services import pain_baseline
 
-    rows = session.execute(
-        select(CheckIn.date, CheckIn.pain_avg)
-        .where(
-            CheckIn.user_id == patient.id,
-            CheckIn.date > day - timedelta(days=ROLLING_DAYS),
-            CheckIn.date < day,
-        )
-        .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
-    )
-    daily = {checkin_date: pain for checkin_date, pain in rows}  # the latest of each day
+    week_start = day - timedelta(days=ROLLING_DAYS)
+    daily = {d: row.pain_avg for d, row in diary.latest.items() if d > week_start}
     daily[day] = values["pain_avg"]
     baseline = pain_baseline(session, patient, day, profile.procedure_date if profile else None)
     return PainProgress(
@@ -294,6 +358,11 @@ def raised_this_week(
     if checkin_id is not None:
         query = query.where(CheckIn.id != checkin_id)
     return session.scalar(query) is not None
+
+
+def hit_head_in_fall(values: Mapping[str, Any]) -> bool:
+    """The one answer that makes a blood thinner change the fall's tier."""
+    return bool(values.get("fell") and values.get("fall_hit_head"))
 
 
 def fall_signs(values: Mapping[str, Any], blood_thinner: bool) -> list[str]:

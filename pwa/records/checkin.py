@@ -8,6 +8,7 @@ migration; tests/test_records.py fails until the three agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -32,8 +33,10 @@ PAIN_MESSAGE = "Please choose a number from 0 to 10."
 NOTES_MAX = 2000
 
 
+@functools.cache
 def warning_sign_labels() -> dict[str, str]:
-    """The signs' codes and labels, read when first needed (pwa.checkin imports this module)."""
+    """The signs' codes and labels, read when first needed (pwa.checkin imports this module);
+    made once, as every check-in's validation reads them."""
     from ..checkin.signs import SIGNS
 
     return {code: sign.label for code, sign in SIGNS.items()}

@@ -7,6 +7,7 @@ any failure gives the one plain message it was declared with, so "Please choose 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
@@ -392,16 +393,23 @@ class Record(BaseModel):
         if not isinstance(data, Mapping):
             return data
         values = dict(data)
-        for name in cls.model_fields:
+        for name, (many, default) in _blanks(cls).items():
             value = values.get(name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                info = cls.model_fields[name]
-                rule = rule_of(info)
-                if isinstance(info.default, str):
-                    values[name] = info.default  # a choice with a default ("daily")
-                else:
-                    values[name] = [] if rule is not None and rule.many else None
+                values[name] = [] if many else default
         return values
+
+
+@functools.cache
+def _blanks(record: type[Record]) -> dict[str, tuple[bool, str | None]]:
+    """Per field: whether a blank answer is an empty list, else what it is (a choice's default
+    such as "daily", or None). Worked out once per record kind, not on every validation."""
+    blanks = {}
+    for name, info in record.model_fields.items():
+        rule = rule_of(info)
+        default = info.default if isinstance(info.default, str) else None
+        blanks[name] = (default is None and rule is not None and rule.many, default)
+    return blanks
 
 
 def field_errors(error: ValidationError) -> dict[str, list[str]]:

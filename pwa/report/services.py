@@ -615,18 +615,23 @@ def pain_baseline(
         )
         if before:
             return Baseline(_mean(d.pain for d in before.values()), tuple(before), True)
-    first_dates = list(
+    first_dates = (
+        select(CheckIn.date)
+        .where(CheckIn.user_id == patient.id, CheckIn.date <= end)
+        .distinct()
+        .order_by(CheckIn.date)
+        .limit(3)
+        .scalar_subquery()
+    )
+    first = latest_per_day(
         session.scalars(
-            select(CheckIn.date)
-            .where(CheckIn.user_id == patient.id, CheckIn.date <= end)
-            .distinct()
-            .order_by(CheckIn.date)
-            .limit(3)
+            select(CheckIn)
+            .where(CheckIn.user_id == patient.id, CheckIn.date.in_(first_dates))
+            .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
         )
     )
-    if not first_dates:
+    if not first:
         return None
-    first = latest_per_day(_checkins(session, patient, first_dates[0], first_dates[-1]))
     return Baseline(_mean(d.pain for d in first.values()), tuple(first), False)
 
 
