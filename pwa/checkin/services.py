@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import dialect_insert
 from ..models import CheckIn, User, WarningEvent, new_uuid
@@ -167,6 +168,11 @@ def insert_checkin(
     new_id = session.connection().execute(_insert_new(session), row).scalar()
     if new_id is None:
         return None
+    # A row id can come back after a rolled-back transaction (a full disk): the session's
+    # copy from that attempt is stale, so it makes way.
+    stale = session.identity_map.get(identity_key(CheckIn, new_id))
+    if stale is not None:
+        session.expunge(stale)
     checkin = CheckIn(id=new_id, **row)
     make_transient_to_detached(checkin)  # what was inserted is what is stored: no reload
     session.add(checkin)

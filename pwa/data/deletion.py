@@ -120,12 +120,14 @@ def delete_account(session: Session, patient: User) -> dict[str, int]:
         result = session.execute(delete(table).where(condition))
         counts[table.name] = getattr(result, "rowcount", 0) or 0
     # The session's copies of the deleted rows would only fail later if touched: forget them.
+    # (Forgetting the user forgets what cascades from it, such as the profile, too.)
     for obj in list(session):
         identity = inspect(obj).identity
-        if (isinstance(obj, User) and identity == (user_id,)) or user_id in (
+        mine = (isinstance(obj, User) and identity == (user_id,)) or user_id in (
             getattr(obj, "user_id", None),
             getattr(obj, "patient_id", None),
-        ):
+        )
+        if mine and obj in session:
             session.expunge(obj)
     return counts
 
