@@ -11,17 +11,24 @@ first and answered 200, as is an id repeated within the batch. The whole batch i
 transaction, committed before the answer, so a dropped answer loses nothing and the retry gives
 200s. Should a save roll the session back (the same id committed by a concurrent request just
 now), what this batch had saved went with it: the batch starts again, committing record by
-record, so nothing answered 201 is lost.
+record through the single routes' services, so nothing answered 201 is lost.
+
+Check-ins are many (a phone offline for a week holds dozens), so the batch saves them as
+save_checkin does but reads the patient's diary around the batch's days once (`Diary`) instead
+of twice per check-in, and inserts them together: the warning signs come from the same rules
+(computed_signs, rolling_mean, acted_on_recently, new_warning_event). tests/test_sync.py checks
+that a batch raises exactly what the single route raises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .appointments.services import (
@@ -33,13 +40,24 @@ from .appointments.services import (
     parse_appointment,
     update_appointment,
 )
-from .checkin.services import save_checkin
+from .checkin.services import (
+    CHECKIN_ANSWERS,
+    ROLLING_DAYS,
+    Raised,
+    acted_on_recently,
+    computed_signs,
+    new_warning_event,
+    note_repeats,
+    rolling_mean,
+    save_checkin,
+)
+from .checkin.signs import SIGNS
 from .models import Appointment, CheckIn, MedicineDose, User
 from .records.appointment import FIELDS as APPOINTMENT_FIELDS
 from .records.appointment import AppointmentUpdate
 from .records.checkin import CheckInRecord
 from .records.medicine import DoseRecord
-from .records.types import canonical_uuid, validate
+from .records.types import canonical_uuid, parse_date, validate
 from .reminders.medicines import NotScheduled, answer_dose, find_medicine_by_uuid
 
 MAX_RECORDS = 200
@@ -112,7 +130,64 @@ class Batch:
     patient: User
     now: datetime
     today: date
+    records: list[dict]
     stored: set[tuple[str, str]] = field(default_factory=set)
+    diary: Diary | None = None  # read on the first check-in
+
+
+class Diary:
+    """The patient's check-ins around the batch's days, read in one query, with the batch's
+    own added as they are saved: the latest answers of each day, as the warning signs read them
+    (save_checkin reads the same from the database for each check-in)."""
+
+    def __init__(self, session: Session, patient: User, records: list[dict]) -> None:
+        days = [
+            day
+            for record in records
+            if record["kind"] == "entry"
+            and isinstance(record.get("date"), str)
+            and (day := parse_date(record["date"])) is not None
+        ]
+        self.latest: dict[date, Mapping[str, Any]] = {}
+        if days:
+            columns = [getattr(CheckIn, name) for name in CHECKIN_ANSWERS]
+            rows = session.execute(
+                select(*columns)
+                .where(
+                    CheckIn.user_id == patient.id,
+                    CheckIn.date >= min(days) - timedelta(days=ROLLING_DAYS),
+                    CheckIn.date <= max(days),
+                )
+                .order_by(CheckIn.date, CheckIn.created_at, CheckIn.id)
+            )
+            for row in rows:  # later rows of a day overwrite earlier ones
+                self.latest[row.date] = row._asdict()
+        self.blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
+
+    def raised(
+        self, session: Session, patient: User, values: Mapping[str, Any], ticked: list[str]
+    ) -> Raised:
+        """What raised_signs finds for a new check-in with these answers."""
+        day: date = values["date"]
+        signs = {code: False for code in dict.fromkeys(ticked) if code in SIGNS}
+        week = (day - timedelta(days=n) for n in range(1, ROLLING_DAYS + 1))
+        daily = {d: self.latest[d]["pain_avg"] for d in week if d in self.latest}
+        average = rolling_mean(daily, day - timedelta(days=1))
+        days = [values, *(self.latest.get(day - timedelta(days=n)) for n in (1, 2))]
+        repeats = []
+        for code in computed_signs(values, days, average, self.blood_thinner):
+            if code in signs:
+                continue
+            with session.no_autoflush:  # it reads acted-on events; the batch's have no action
+                acted = acted_on_recently(session, patient, code, day, None)
+            if acted is None:
+                signs[code] = True
+            else:
+                repeats.append(acted)
+        return Raised(signs, repeats)
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        self.latest[values["date"]] = values  # the newest check-in of its day
 
 
 def sync_records(
@@ -129,16 +204,24 @@ def sync_records(
 def _one_pass(
     session: Session, patient: User, records: list[dict], now: datetime, *, commit_each: bool
 ) -> list[Result] | None:
-    batch = Batch(session, patient, now, patient.today(now), _stored_ids(session, patient, records))
+    stored = _stored_ids(session, patient, records)
+    batch = Batch(session, patient, now, patient.today(now), records, stored)
     connection = session.connection()  # a new one after a rollback
     results = []
-    for record in records:
-        result = _sync_one(batch, record)
+    try:
+        for record in records:
+            result = _sync_one(batch, record, commit_each)
+            if commit_each:
+                session.commit()
+            elif session.connection() is not connection:
+                return None
+            results.append(result)
+        session.flush()
+    except IntegrityError:
         if commit_each:
-            session.commit()
-        elif session.connection() is not connection:
-            return None
-        results.append(result)
+            raise
+        session.rollback()  # an id saved meanwhile by another request
+        return None
     session.commit()
     return results
 
@@ -166,7 +249,7 @@ def _stored_ids(session: Session, patient: User, records: list[dict]) -> set[tup
     return stored
 
 
-def _sync_one(batch: Batch, record: dict) -> Result:
+def _sync_one(batch: Batch, record: dict, one_by_one: bool) -> Result:
     kind = record["kind"]
     uuid = canonical_uuid(record.get("id"))
     if uuid is None:
@@ -177,7 +260,8 @@ def _sync_one(batch: Batch, record: dict) -> Result:
         return _change_appointment(batch, uuid, data)
     if (kind, uuid) in batch.stored:
         return Result(uuid, 200)
-    result = SAVERS[kind](batch, uuid, data)
+    save = _save_entry if one_by_one and kind == "entry" else SAVERS[kind]
+    result = save(batch, uuid, data)
     if result.status in (200, 201):
         batch.stored.add((kind, uuid))
     return result
@@ -197,6 +281,28 @@ def _save_entry(batch: Batch, uuid: str, data: dict) -> Result:
         uuid=uuid,
     )
     return Result(uuid, 201 if created else 200)
+
+
+def _add_entry(batch: Batch, uuid: str, data: dict) -> Result:
+    """As POST /api/v1/entries, save_checkin's steps on the batch's Diary; the insert goes with
+    the batch's next flush."""
+    record, errors = validate(CheckInRecord, data, today=batch.today)
+    if errors:
+        return Result(uuid, 422, errors)
+    if batch.diary is None:
+        batch.diary = Diary(batch.session, batch.patient, batch.records)
+    values = record.column_values()
+    raised = batch.diary.raised(batch.session, batch.patient, values, record.warning_signs)
+    now, day = batch.now, values["date"]
+    checkin = CheckIn(user_id=batch.patient.id, uuid=uuid, created_at=now, updated_at=now, **values)
+    checkin.warning_events = [
+        new_warning_event(batch.patient, code, now, day, computed=computed)
+        for code, computed in raised.signs.items()
+    ]
+    batch.session.add(checkin)
+    note_repeats(raised.repeats, day)
+    batch.diary.add(values)
+    return Result(uuid, 201)
 
 
 def _appointment_fields(data: dict) -> dict:
@@ -291,7 +397,7 @@ def _save_dose(batch: Batch, uuid: str, data: dict) -> Result:
 
 
 SAVERS: dict[str, Callable[[Batch, str, dict], Result]] = {
-    "entry": _save_entry,
+    "entry": _add_entry,
     "appointment": _save_appointment,
     "dose": _save_dose,
 }

@@ -322,3 +322,75 @@ def test_the_openapi_document_describes_the_batch(client, signed_in, medicine_id
     response_schema = {**operation["responses"]["200"]["content"]["application/json"]["schema"],
                        "components": document["components"]}  # fmt: skip
     assert not list(Draft202012Validator(response_schema).iter_errors(answer.json))
+
+
+def diary(patient, start) -> list[dict]:
+    """Three weeks of check-ins that raise every computed sign: pain jumps, falls of each
+    kind, days in bed, opioids without a bowel movement; some days twice, some ticked signs."""
+    days = []
+    for n in range(21):
+        day = (start + timedelta(days=n)).isoformat()
+        answers = {"date": day, "pain": [2, 9, 2, 7, 3, 9, 2][n % 7]}
+        if n % 5 == 1:
+            answers.update(fell=True, fall_injured=n % 2 == 0, fall_hit_head=n % 3 == 0,
+                           fall_cannot_stand=n % 4 == 1)  # fmt: skip
+        if 8 <= n <= 11:
+            answers.update(bed_rest=True, walking_aid="bed")
+        if 12 <= n <= 16:
+            answers.update(opioid_doses=2, bowel_movement=False)
+        if n % 6 == 0:
+            answers["warning_signs"] = ["fever"]
+        days.append({"id": new_id(), **answers})
+        if n % 4 == 0:  # a second check-in that day: the latest counts
+            days.append({"id": new_id(), **answers, "pain": 1})
+    return days
+
+
+def signs_of(db, patient) -> list[tuple]:
+    checkins = db.session.scalars(
+        select(CheckIn).where(CheckIn.user_id == patient.id).order_by(CheckIn.id)
+    ).all()
+    return [
+        (c.date, c.pain_avg, sorted((e.sign, e.tier, e.computed, e.day) for e in c.warning_events))
+        for c in checkins
+    ]
+
+
+def acted_on_event(client, db, start) -> WarningEvent:
+    """A pain jump the day before `start` the patient called the doctor about."""
+    for n, pain in ((4, 2), (3, 2), (2, 2), (1, 9)):
+        day = (start - timedelta(days=n)).isoformat()
+        client.post("/api/v1/entries", json={"id": new_id(), "date": day, "pain": pain})
+    event = db.session.scalar(select(WarningEvent).order_by(WarningEvent.id.desc()))
+    assert event.sign == "pain_jump"
+    event.action = "called_doctor"
+    db.session.commit()
+    return event
+
+
+def test_a_batch_raises_exactly_the_warning_signs_the_single_route_raises(client, db):
+    """The batch saves check-ins with the diary read once; the signs must not drift from
+    save_checkin's, one check-in at a time."""
+    one, batch = (make_patient(profile={"blood_thinner": True}) for _ in range(2))
+    start = one.today() - timedelta(days=30)
+    records = diary(one, start)
+    client.post("/login", data={"email": one.email, "password": "correct horse battery"})
+    one_event = acted_on_event(client, db, start)
+    for record in records:
+        assert client.post("/api/v1/entries", json=record).status_code == 201
+    client.post("/logout")
+    client.post("/login", data={"email": batch.email, "password": "correct horse battery"})
+    batch_event = acted_on_event(client, db, start)
+
+    response = client.post(API, json={"records": [{"kind": "entry", **r} for r in records]})
+
+    assert statuses(response) == [201] * len(records)
+    expected = signs_of(db, one)
+    assert signs_of(db, batch) == expected
+    raised = {sign for _, _, events in expected for sign, *_ in events}
+    assert {"pain_jump", "fall_injured", "fall_no_injury", "fall_cannot_stand",
+            "fall_head_blood_thinner", "bed_rest_days", "opioid_constipation",
+            "fever"} <= raised  # fmt: skip
+    db.session.refresh(one_event)
+    db.session.refresh(batch_event)
+    assert batch_event.also_on == one_event.also_on != []
