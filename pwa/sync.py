@@ -52,7 +52,7 @@ from .checkin.services import (
     save_checkin,
 )
 from .checkin.signs import SIGNS
-from .models import Appointment, CheckIn, MedicineDose, User
+from .models import Appointment, CheckIn, MedicineDose, User, WarningEvent
 from .records.appointment import FIELDS as APPOINTMENT_FIELDS
 from .records.appointment import AppointmentUpdate
 from .records.checkin import CheckInRecord
@@ -163,6 +163,7 @@ class Diary:
             for row in rows:  # later rows of a day overwrite earlier ones
                 self.latest[row.date] = row._asdict()
         self.blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
+        self.acted: dict[tuple[str, date], WarningEvent | None] = {}
 
     def raised(
         self, session: Session, patient: User, values: Mapping[str, Any], ticked: list[str]
@@ -178,8 +179,10 @@ class Diary:
         for code in computed_signs(values, days, average, self.blood_thinner):
             if code in signs:
                 continue
-            with session.no_autoflush:  # it reads acted-on events; the batch's have no action
-                acted = acted_on_recently(session, patient, code, day, None)
+            if (code, day) not in self.acted:  # the batch adds no acted-on event: ask once
+                with session.no_autoflush:
+                    self.acted[code, day] = acted_on_recently(session, patient, code, day, None)
+            acted = self.acted[code, day]
             if acted is None:
                 signs[code] = True
             else:
