@@ -2,9 +2,10 @@
 does it, each answered on its own.
 
 A record is a check-in (`entry`), an appointment or a dose, with its client `id`. Each one is
-validated by its record (pwa/records) and saved by the same service its single-record route
-calls (save_checkin, create_appointment/update_appointment, answer_dose), so the rules cannot
-drift. A bad record is answered 422 and changes nothing; the others are still saved.
+validated by its record (pwa/records), as its single-record route validates it, and saved by
+the same service that route calls (create_appointment/update_appointment, answer_dose; for
+check-ins see below), so the rules cannot drift. A bad record is answered 422 and changes
+nothing; the others are still saved.
 
 Idempotent by each record's id: the ids the patient already has are read in one query per kind
 first and answered 200, as is an id repeated within the batch. The whole batch is then one
@@ -13,11 +14,12 @@ transaction, committed before the answer, so a dropped answer loses nothing and 
 now), what this batch had saved went with it: the batch starts again, committing record by
 record through the single routes' services, so nothing answered 201 is lost.
 
-Check-ins are many (a phone offline for a week holds dozens), so the batch saves them as
-save_checkin does but reads the patient's diary around the batch's days once (`Diary`) instead
-of twice per check-in, and inserts them together: the warning signs come from the same rules
-(computed_signs, rolling_mean, acted_on_recently, new_warning_event). tests/test_sync.py checks
-that a batch raises exactly what the single route raises.
+Check-ins are many (a phone offline for a week holds dozens), so the batch takes save_checkin's
+steps but reads the patient's diary around the batch's days once (`Diary`) instead of twice per
+check-in, and inserts them together: the warning signs come from the same rules
+(computed_signs, rolling_mean, acted_on_recently, new_warning_event, note_repeats), and
+tests/test_sync.py holds a batch's signs equal to the single route's. The record-by-record pass
+after a rollback uses save_checkin itself.
 """
 
 from __future__ import annotations
@@ -241,14 +243,14 @@ def _stored_ids(session: Session, patient: User, records: list[dict]) -> set[tup
         "appointment": (Appointment.uuid, Appointment.user_id),
         "dose": (MedicineDose.uuid, MedicineDose.user_id),
     }
-    stored = set()
+    stored: set[tuple[str, str]] = set()
     for kind, uuids in wanted.items():
         if uuids:
             uuid_column, owner = columns[kind]
             found = session.scalars(
                 select(uuid_column).where(owner == patient.id, uuid_column.in_(uuids))
             )
-            stored.update((kind, uuid) for uuid in found)
+            stored.update((kind, uuid) for uuid in found if uuid is not None)
     return stored
 
 
