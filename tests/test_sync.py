@@ -394,3 +394,44 @@ def test_a_batch_raises_exactly_the_warning_signs_the_single_route_raises(client
     db.session.refresh(one_event)
     db.session.refresh(batch_event)
     assert batch_event.also_on == one_event.also_on != []
+
+
+SINGLE_ROUTES = {"entry": "/api/v1/entries", "appointment": "/api/v1/appointments",
+                 "dose": "/api/v1/doses"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("entry", {"pain": 11}),
+        ("entry", {"pain": "seven", "date": "2026-02-30"}),
+        ("entry", {"date": "2999-01-01"}),
+        ("entry", {"notes": "x" * 2001, "warning_signs": ["not_a_sign"]}),
+        ("entry", {"fell": "maybe", "minutes_walked": 1441}),
+        ("appointment", {"date": "", "time": "25:00"}),
+        ("appointment", {"kind": "dentist"}),
+        ("appointment", {"phone": "call me", "notes": "\x07"}),
+        ("dose", {"status": "forgot"}),
+        ("dose", {"due": "2026-11-10T08:00"}),
+        ("dose", {"medicine_id": None, "due": None}),
+        ("dose", {"medicine_id": "00000000-0000-4000-8000-000000000000"}),
+    ],
+)
+def test_a_record_is_refused_in_a_batch_with_the_single_routes_messages(
+    client, signed_in, db, medicine_id, kind, fields
+):
+    base = {"entry": entry(signed_in), "appointment": {**appointment(), "kind": "spine"},
+            "dose": dose(medicine_id)}[kind]  # fmt: skip
+    single = {**base, **fields}
+    del single["appointment_kind" if kind == "appointment" else "kind"]
+    record = {**base, **fields, "kind": kind}
+    if kind == "appointment" and "kind" in fields:
+        record["appointment_kind"] = fields["kind"]
+
+    alone = client.post(SINGLE_ROUTES[kind], json=single)
+    batched = client.post(API, json={"records": [record]}).json["results"][0]
+
+    assert alone.status_code == batched["status"] == 422
+    renamed = {("appointment_kind" if kind == "appointment" and k == "kind" else k): v
+               for k, v in alone.json["fields"].items()}  # fmt: skip
+    assert batched["errors"] == renamed
