@@ -278,6 +278,11 @@
           const first = await sendBatch(batch.slice(0, half));
           return first === 'sent' ? sendBatch(batch.slice(half)) : first;
         }
+        if (response.status === 413) { // one entry too large to send: kept, shown, not blocking
+          await settle([], [{ ...batch[0], state: 'rejected', status: 413, errors: { error: 'too_large',
+            fields: { body: ['This entry is too large to send. Please shorten its notes.'] } } }]);
+          return 'sent';
+        }
         let results = null;
         try {
           if (accepted(response)) results = (await response.json()).results;

@@ -448,3 +448,34 @@ def test_a_long_outbox_goes_in_batches_of_200_oldest_first(patient_page, live_se
             db.select(CheckIn.notes).where(CheckIn.user_id == page.patient.id).order_by(CheckIn.id)
         ).all()
     assert notes == [f"entry {n}" for n in range(250)]  # saved in the order they were made
+
+
+def test_a_batch_too_large_for_the_server_is_split_and_a_single_entry_set_aside(
+    patient_page, live_server
+):
+    page = patient_page
+    without_background_sync(page)
+    page.goto(live_server.url + "/")
+    wait_for_worker(page)
+    sizes: list[int] = []
+
+    def refuse_large(route):
+        records = route.request.post_data_json["records"]
+        sizes.append(len(records))
+        if any(r.get("notes") == "huge" for r in records):  # as the server's 1 MB limit would
+            route.fulfill(status=413, json={"error": "request_entity_too_large"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync", refuse_large)
+    page.evaluate(
+        """async () => {
+             for (const notes of ['one', 'two', 'huge', 'four']) {
+               await UprightSync.enqueue('entries', { date: '2026-01-02', pain: 3, notes });
+             }
+           }"""
+    )
+    result = page.evaluate("UprightSync.flush()")
+    assert sizes == [4, 2, 2, 1, 1]  # halves until the one too large is alone
+    assert result["sent"] == 3 and result["waiting"] == 0 and len(result["problems"]) == 1
+    assert rows(live_server, page.patient.id) == 3
