@@ -16,9 +16,9 @@ record through the single routes' services, so nothing answered 201 is lost.
 
 Check-ins are many (a phone offline for a week holds dozens), so the batch takes save_checkin's
 steps but reads the patient's diary around the batch's days once (`Diary`) instead of twice per
-check-in, and inserts them together: the warning signs come from the same rules
-(computed_signs, rolling_mean, acted_on_recently, new_warning_event, note_repeats), and
-tests/test_sync.py holds a batch's signs equal to the single route's. The record-by-record pass
+check-in, and inserts them together: the warning signs come from the same function
+(raised_signs, on the batch's diary), and tests/test_sync.py holds a batch's signs equal to the
+single route's. The record-by-record pass
 after a rollback uses save_checkin itself.
 """
 
@@ -46,14 +46,12 @@ from .checkin.services import (
     CHECKIN_ANSWERS,
     ROLLING_DAYS,
     Raised,
-    acted_on_recently,
-    computed_signs,
     new_warning_event,
     note_repeats,
-    rolling_mean,
+    raised_signs,
     save_checkin,
 )
-from .checkin.signs import SIGNS
+from .checkin.services import Diary as CheckInDiary
 from .models import Appointment, CheckIn, MedicineDose, User, WarningEvent
 from .records.appointment import FIELDS as APPOINTMENT_FIELDS
 from .records.appointment import AppointmentUpdate
@@ -164,32 +162,15 @@ class Diary:
             )
             for row in rows:  # later rows of a day overwrite earlier ones
                 self.latest[row.date] = row._asdict()
-        self.blood_thinner = bool(patient.profile and patient.profile.blood_thinner)
         self.acted: dict[tuple[str, date], WarningEvent | None] = {}
 
     def raised(
         self, session: Session, patient: User, values: Mapping[str, Any], ticked: list[str]
     ) -> Raised:
-        """What raised_signs finds for a new check-in with these answers."""
+        """What raised_signs finds for a new check-in with these answers, on this diary."""
         day: date = values["date"]
-        signs = {code: False for code in dict.fromkeys(ticked) if code in SIGNS}
-        week = (day - timedelta(days=n) for n in range(1, ROLLING_DAYS + 1))
-        daily = {d: self.latest[d]["pain_avg"] for d in week if d in self.latest}
-        average = rolling_mean(daily, day - timedelta(days=1))
-        days = [values, *(self.latest.get(day - timedelta(days=n)) for n in (1, 2))]
-        repeats = []
-        for code in computed_signs(values, days, average, self.blood_thinner):
-            if code in signs:
-                continue
-            if (code, day) not in self.acted:  # the batch adds no acted-on event: ask once
-                with session.no_autoflush:
-                    self.acted[code, day] = acted_on_recently(session, patient, code, day, None)
-            acted = self.acted[code, day]
-            if acted is None:
-                signs[code] = True
-            else:
-                repeats.append(acted)
-        return Raised(signs, repeats)
+        diary = CheckInDiary(day, self.latest)
+        return raised_signs(session, patient, values, ticked, diary=diary, acted_cache=self.acted)
 
     def add(self, values: Mapping[str, Any]) -> None:
         self.latest[values["date"]] = values  # the newest check-in of its day
