@@ -191,3 +191,28 @@ def test_html_form_reusing_another_patients_uuid_creates_a_separate_checkin(
     done = client.get(response.location).get_data(as_text=True)
     assert SECRET not in done
     assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 2
+
+
+# Issue 18: the outbox's batch takes ids in its body, not its path.
+def test_a_sync_batch_with_another_patients_ids_neither_reveals_nor_changes_them(
+    client, alice_and_bob, db
+):
+    bob = alice_and_bob["bob"]
+    records = [
+        {"kind": "entry", "id": alice_and_bob["checkin"], "date": bob.today().isoformat(),
+         "pain": 2},
+        {"kind": "appointment", "id": alice_and_bob["appointment"], "version": 1,
+         "cancelled": True, "notes": "Bob was here"},
+        {"kind": "appointment", "id": alice_and_bob["appointment"], "date": "2031-03-04",
+         "time": "10:00", "appointment_kind": "other"},
+        {"kind": "dose", "id": alice_and_bob["checkin"], "medicine_id":
+         alice_and_bob["medicine_uuid"], "due": "2030-01-01T08:00", "status": "taken"},
+    ]  # fmt: skip
+    response = client.post("/api/v1/sync", json={"records": records})
+    assert [r["status"] for r in response.json["results"]] == [201, 422, 201, 422]
+    assert SECRET not in response.get_data(as_text=True)
+    assert "Dr Secret" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 2
+    alice_id = alice_and_bob["alice"].id
+    alices = db.session.scalar(select(Appointment).where(Appointment.user_id == alice_id))
+    assert alices.cancelled_at is None and alices.notes == SECRET

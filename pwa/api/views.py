@@ -1,7 +1,7 @@
 from flask import jsonify
 from flask_wtf.csrf import generate_csrf
 
-from . import appointments, bp, entries, medicines  # noqa: F401
+from . import appointments, bp, entries, medicines, sync  # noqa: F401
 from .openapi import openapi_document
 
 

@@ -78,7 +78,7 @@ def rolling_mean(daily: Mapping[date, int], day: date) -> float | None:
 
 def seven_day_average(session: Session, patient: User, day: date) -> float | None:
     """The 7-day average pain of the 7 days before `day` (see rolling_mean)."""
-    return Diary(day, diary_before(session, patient, day)).average
+    return Diary.read(session, patient, day).average
 
 
 def diary_before(session: Session, patient: User, day: date) -> list[Any]:
@@ -103,20 +103,27 @@ DIARY_BEFORE = (
 
 @dataclass
 class Diary:
-    """What the computed signs need of the days before `day`, from `diary_before`'s rows: the
-    7-day average pain and the check-in that counts on each day (the latest saved)."""
+    """What the computed signs need of the days before `day`: the check-in that counts on each
+    day (the latest saved; rows or answer mappings) and so the 7-day average pain. Read by
+    `Diary.read` in one query, or given by the outbox's batch, which reads its days once."""
 
     day: date
-    rows: list[Any]
+    latest: dict[date, Any]
 
-    @property
-    def latest(self) -> dict[date, Any]:
-        return {row.date: row for row in self.rows}  # later rows overwrite earlier
+    @classmethod
+    def read(cls, session: Session, patient: User, day: date) -> Diary:
+        rows = diary_before(session, patient, day)
+        return cls(day, {row.date: row for row in rows})  # later rows overwrite earlier
+
+    def pain(self, since: date) -> dict[date, int]:
+        """The daily pain of the days after `since` (and before `day`)."""
+        return {
+            d: _answer(row, "pain_avg") for d, row in self.latest.items() if since < d < self.day
+        }
 
     @property
     def average(self) -> float | None:
-        daily = {day: row.pain_avg for day, row in self.latest.items()}
-        return rolling_mean(daily, self.day - timedelta(days=1))
+        return rolling_mean(self.pain(date.min), self.day - timedelta(days=1))
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:
@@ -221,11 +228,17 @@ def raised_signs(
     values: Mapping[str, Any],
     ticked: list[str],
     checkin_id: int | None = None,
+    *,
+    diary: Diary | None = None,
+    acted_cache: dict[tuple[str, date], WarningEvent | None] | None = None,
 ) -> Raised:
-    """The ticked signs we know, plus the computed ones the diary shows (CLINICAL.md 4)."""
+    """The ticked signs we know, plus the computed ones the diary shows (CLINICAL.md 4).
+
+    The outbox's batch passes the `diary` it read once for all its check-ins, and a cache of
+    the acted-on lookups (its own check-ins add no acted-on event)."""
     day: date = values["date"]
     signs = {code: False for code in dict.fromkeys(ticked) if code in SIGNS}
-    diary = Diary(day, diary_before(session, patient, day))
+    diary = diary or Diary.read(session, patient, day)
     earlier = diary.latest
     days = [values, *(earlier.get(day - timedelta(days=n)) for n in (1, 2))]
     average = diary.average
@@ -240,7 +253,13 @@ def raised_signs(
     for code in computed:
         if code in signs:
             continue
-        acted = acted_on_recently(session, patient, code, day, checkin_id)
+        if acted_cache is None:
+            acted = acted_on_recently(session, patient, code, day, checkin_id)
+        else:
+            if (code, day) not in acted_cache:
+                with session.no_autoflush:
+                    acted_cache[code, day] = acted_on_recently(session, patient, code, day, None)
+            acted = acted_cache[code, day]
         if acted is not None:
             repeats.append(acted)
         elif code not in WEEKLY_SIGNS or not raised_this_week(
@@ -310,8 +329,7 @@ def pain_progress(
     # The report imports this module, so its baseline is imported where it is used.
     from ..report.services import pain_baseline
 
-    week_start = day - timedelta(days=ROLLING_DAYS)
-    daily = {d: row.pain_avg for d, row in diary.latest.items() if d > week_start}
+    daily = diary.pain(day - timedelta(days=ROLLING_DAYS))
     daily[day] = values["pain_avg"]
     baseline = pain_baseline(session, patient, day, profile.procedure_date if profile else None)
     return PainProgress(

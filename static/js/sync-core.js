@@ -5,11 +5,15 @@
  *
  * Rules (DESIGN.md: nothing the patient entered is ever lost):
  * - every entry carries its client UUID, so sending it twice saves it once on the server;
- * - an entry leaves the outbox only on a 2xx JSON answer from the API; a network error, a
- *   5xx, a 401/403, or a sign-in page answered instead of JSON keeps it;
+ * - entries go oldest first, up to 200 in one request to /api/v1/sync, which answers each one
+ *   on its own after committing them all (issue 18);
+ * - an entry leaves the outbox only on its own 201/200 in a JSON answer from the API; a
+ *   network error (an answer lost on the way too), a 5xx, a 401/403, or a sign-in page
+ *   answered instead of JSON keeps it, and the next round sends it again (answered 200);
+ * - a 422 or 409 for one entry sets that entry aside, shown to the patient; the others go on;
  * - a fresh CSRF token is fetched before each round, so a phone offline for days still syncs;
  * - entries are sent only into the account that made them (a shared phone stays private);
- * - one sender at a time across tabs and the worker (Web Locks), oldest entry first.
+ * - one sender at a time across tabs and the worker (Web Locks).
  */
 (function (scope) {
   'use strict';
@@ -26,7 +30,10 @@
   // records (pwa/records) into record-fields.js, loaded before this file.
   const FIELD_TYPES = scope.UprightRecordFields || {};
   const SKIPPED_FIELDS = new Set(['csrf_token', 'submit']);
-  const PARALLEL = 4; // requests in flight at once: quick on a phone, gentle on the server
+  const SYNC_URL = '/api/v1/sync';
+  const BATCH = 200; // records per request: the server's limit
+  const BATCH_BYTES = 512 * 1024; // well under the server's 1 MB limit on a body
+  const SYNC_KINDS = { entries: 'entry', appointments: 'appointment', doses: 'dose' };
 
   let dbPromise = null;
 
@@ -74,6 +81,12 @@
     seqs.forEach((seq) => store.delete(seq));
   });
   const putEntry = (entry) => tx([OUTBOX], 'readwrite', (t) => t.objectStore(OUTBOX).put(entry));
+  // One batch's answers written at once: the saved entries go, the refused ones are set aside.
+  const settle = (seqs, aside) => tx([OUTBOX], 'readwrite', (t) => {
+    const store = t.objectStore(OUTBOX);
+    seqs.forEach((seq) => store.delete(seq));
+    aside.forEach((entry) => store.put(entry));
+  });
 
   function uuid() {
     if (scope.crypto && scope.crypto.randomUUID) return scope.crypto.randomUUID();
@@ -102,14 +115,34 @@
     return body;
   }
 
-  // Where and how an outbox entry is sent.
-  function requestFor(entry) {
-    if (entry.kind === 'entries') return { method: 'POST', url: '/api/v1/entries' };
-    if (entry.kind === 'doses') return { method: 'POST', url: '/api/v1/doses' }; // issue 11
-    const id = encodeURIComponent(entry.body.id);
-    if (entry.op === 'delete') return { method: 'DELETE', url: `/api/v1/appointments/${id}` };
-    if (entry.op === 'update') return { method: 'PUT', url: `/api/v1/appointments/${id}` };
-    return { method: 'POST', url: '/api/v1/appointments' };
+  // An outbox entry as a record of the batch (POST /api/v1/sync): its fields and its kind.
+  // `kind` names the record's kind there, so an appointment's own kind is appointment_kind.
+  function recordFor(entry) {
+    if (entry.kind !== 'appointments') return { ...entry.body, kind: SYNC_KINDS[entry.kind] };
+    const { kind, ...fields } = entry.body;
+    if (entry.op === 'delete') {
+      return { kind: 'appointment', id: fields.id, version: fields.version, cancelled: true };
+    }
+    return { ...fields, appointment_kind: kind, kind: 'appointment' };
+  }
+
+  // The outbox in batches, oldest first: at most BATCH records and about BATCH_BYTES each.
+  function batches(entries) {
+    const found = [];
+    let batch = [];
+    let bytes = 0;
+    for (const entry of entries) {
+      const size = JSON.stringify(entry.body).length + 40;
+      if (batch.length && (batch.length >= BATCH || bytes + size > BATCH_BYTES)) {
+        found.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(entry);
+      bytes += size;
+    }
+    if (batch.length) found.push(batch);
+    return found;
   }
 
   async function enqueue(kind, body, options) {
@@ -188,14 +221,13 @@
     return response.json();
   }
 
-  function send(entry, token) {
-    const { method, url } = requestFor(entry);
-    return fetch(url, {
-      method,
+  function send(batch, token) {
+    return fetch(SYNC_URL, {
+      method: 'POST',
       credentials: 'same-origin',
       cache: 'no-store',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': token },
-      body: method === 'DELETE' ? undefined : JSON.stringify(entry.body),
+      body: JSON.stringify({ records: batch.map(recordFor) }),
     });
   }
 
@@ -220,74 +252,72 @@
 
       let token = session.csrf_token;
       let sent = 0;
-      let stop = null;
-      let committed = [];
-      const removeCommitted = async () => {
-        const seqs = committed;
-        committed = [];
-        if (seqs.length) await deleteEntries(seqs);
-      };
 
-      // One entry: 'sent', 'aside' (the server said no: 4xx), or why the round stops.
-      const sendOne = async (entry) => {
+      // One batch: 'sent' (each entry answered; the refused ones set aside), or why the round
+      // stops. Nothing leaves the outbox before the server has committed it.
+      const sendBatch = async (batch) => {
         let response;
         try {
-          response = await send(entry, token);
+          response = await send(batch, token);
           if (response.status === 400 && isJson(response)) {
             const answer = await response.clone().json();
             if (answer.error === 'csrf') { // token rotated meanwhile: fetch a new one, once
               token = (await fetchSession()).csrf_token;
-              response = await send(entry, token);
+              response = await send(batch, token);
             }
           }
         } catch (error) {
-          return 'offline';
-        }
-        if (accepted(response)) {
-          // Only now may it leave: the server has committed it. Removals are written in
-          // batches; one lost to a crash is sent again and answered 200, never saved twice.
-          committed.push(entry.seq);
-          if (committed.length >= 50) await removeCommitted();
-          return 'sent';
+          return 'offline'; // the answer may be lost after the commit: the retry gets 200s
         }
         if (response.status === 401 || response.status === 403 || response.redirected
             || response.type === 'opaqueredirect' || (response.ok && !isJson(response))) {
           return 'signed-out';
         }
-        if (response.status >= 500 || response.status === 429 || !isJson(response)) {
-          return 'server-error';
+        if (response.status === 413 && batch.length > 1) { // larger than the server takes
+          const half = Math.ceil(batch.length / 2);
+          const first = await sendBatch(batch.slice(0, half));
+          return first === 'sent' ? sendBatch(batch.slice(half)) : first;
         }
-        // 4xx with field errors (422), a stale version (409)...: sending again will not help.
-        // It stays on the phone, set aside and shown to the patient.
-        let errors = null;
-        try { errors = await response.json(); } catch (error) { /* keep null */ }
-        await putEntry({ ...entry, state: response.status === 409 ? 'conflict' : 'rejected',
-                         status: response.status, errors });
-        return 'aside';
+        if (response.status === 413) { // one entry too large to send: kept, shown, not blocking
+          await settle([], [{ ...batch[0], state: 'rejected', status: 413, errors: { error: 'too_large',
+            fields: { body: ['This entry is too large to send. Please shorten its notes.'] } } }]);
+          return 'sent';
+        }
+        let results = null;
+        try {
+          if (accepted(response)) results = (await response.json()).results;
+        } catch (error) { /* kept below */ }
+        if (!Array.isArray(results) || results.length !== batch.length) return 'server-error';
+        const saved = [];
+        const aside = [];
+        batch.forEach((entry, n) => {
+          const result = results[n] || {};
+          if (result.status === 201 || result.status === 200) {
+            saved.push(entry.seq);
+          } else if (result.status === 409) {
+            aside.push({ ...entry, state: 'conflict', status: 409,
+                         errors: { error: 'version_conflict', current: result.current || null } });
+          } else if (result.status === 422) {
+            // Its fields' errors: sending it again will not help. It stays on the phone, set
+            // aside and shown to the patient.
+            aside.push({ ...entry, state: 'rejected', status: 422,
+                         errors: { error: 'validation', fields: result.errors || {} } });
+          }
+        });
+        await settle(saved, aside);
+        sent += saved.length;
+        return 'sent';
       };
 
-      // Entries of one day (the latest counts for the day) and changes to one appointment go
-      // in order, one after another; different days go side by side, a few at a time.
-      const chains = new Map();
-      for (const entry of waiting) {
-        if (entry.owner && entry.owner !== session.account) continue; // waits for its owner
-        const key = entry.kind === 'entries' ? `day:${entry.body.date}` : `${entry.kind}:${entry.body.id}`;
-        if (!chains.has(key)) chains.set(key, []);
-        chains.get(key).push(entry);
-      }
-      const queue = [...chains.values()];
-      const worker = async () => {
-        while (!stop && queue.length) {
-          for (const entry of queue.shift()) {
-            if (stop) return;
-            const outcome = await sendOne(entry);
-            if (outcome === 'sent') sent += 1;
-            else if (outcome !== 'aside') stop = outcome;
-          }
+      const mine = waiting.filter((e) => !e.owner || e.owner === session.account);
+      let stop = null;
+      for (const batch of batches(mine)) {
+        const outcome = await sendBatch(batch);
+        if (outcome !== 'sent') {
+          stop = outcome;
+          break;
         }
-      };
-      await Promise.all(Array.from({ length: PARALLEL }, worker));
-      await removeCommitted();
+      }
       const state = stop || 'done';
       return announce(await status({ state, sent, reason }));
     });
