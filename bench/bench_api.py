@@ -3,8 +3,10 @@ SQLAlchemy endpoint inserting the same row (bench/floor_app.py says exactly what
 
 The production server (gunicorn, 2 workers) on loopback; `wrk` (Debian's package) holds 16
 connections open for a fixed time. Each POST carries a new client UUID, so every request is a
-real insert; afterwards the row count must equal the requests answered. The patient has checked
-in on each of the 7 days before, as a daily user has, so the real save's diary read finds a week.
+real insert; afterwards the row count must equal the requests answered, give or take the one
+request each connection has in flight when wrk stops (wrk counts no answer for it). The patient
+has checked in on each of the 7 days before, as a daily user has, so the real save's diary read
+finds a week.
 
 Issue 18 asks for the real save at 0.8x the floor's throughput or better on both engines, with
 p99 under 50 ms on SQLite. The machine may be shared, so each engine's two apps are measured
@@ -229,7 +231,8 @@ def table(
         {"benchmark": name, "metric": "throughput ratio save / trivial",
          "value": f"{rps('real') / trivial['rps']:.2f}", "unit": "", "goal": ">= 0.5"},
         {"benchmark": name, "metric": "rows stored / requests answered (both apps)",
-         "value": f"{rows} / {answered}", "unit": "", "goal": "equal"},
+         "value": f"{rows} / {answered}", "unit": "",
+         "goal": f"equal, + up to {CONNECTIONS * 2 * ROUNDS} in flight at wrk's stops"},
     ]  # fmt: skip
 
 
