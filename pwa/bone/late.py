@@ -23,12 +23,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..checkin.signs import ALL_SIGNS, DENOSUMAB_LATE
+from ..extensions import dialect_insert
 from ..models import LateDose as LateDoseRow
 from ..models import MedicineDose, Reminder, User, WarningEvent
 from ..reminders.schedules import Schedule, occurrences_between
@@ -164,10 +163,9 @@ def raise_late(session: Session, now: datetime, user_id: int | None = None) -> l
     The `LateDose` insert (ON CONFLICT DO NOTHING) decides who raises: a dose another process
     has just claimed inserts nothing here, so it adds no event."""
     events = []
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for reminder, user, dose in find_late(session, now, user_id):
         claimed = session.execute(
-            insert(LateDoseRow)
+            dialect_insert(session, LateDoseRow)
             .values(
                 user_id=user.id,
                 reminder_id=reminder.id,

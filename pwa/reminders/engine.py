@@ -43,13 +43,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
 from ..bone import nudges as bone_nudges
 from ..bone.late import raise_late
+from ..extensions import dialect_insert
 from ..gcpause import gc_paused
 from ..models import (
     Appointment,
@@ -260,9 +259,7 @@ class _Tick:
 
     def insert(self, table: Any) -> Any:
         """INSERT with ON CONFLICT DO NOTHING available, for this database."""
-        if self.dialect == "postgresql":
-            return postgresql_insert(table)
-        return sqlite_insert(table)
+        return dialect_insert(self.session, table)
 
     def locked(self, statement: Any, of: Any = Reminder) -> Any:
         if self.dialect == "postgresql":
