@@ -47,6 +47,10 @@ from .support import (
 
 CONNECTIONS, THREADS, SECONDS, ROUNDS = 16, 4, 10, 2
 EMAIL, PASSWORD, SECRET = "bench@example.com", "bench password 1", "bench-secret"
+# The browser signs in and then saves with the same User-Agent, as a phone does. (Flask-Login
+# ties a session to the address and User-Agent it signed in from: a request from another one
+# marks the session "not fresh" and so rewrites its cookie.)
+USER_AGENT = "Upright-bench/1"
 FLOOR = (
     "the floor: a minimal Flask + SQLAlchemy app (bench/floor_app.py) inserting the same row "
     "into checkins with one Core INSERT, after the same session-cookie, server-side session "
@@ -77,6 +81,7 @@ end
 def sign_in(base: str) -> tuple[str, str]:
     """Session cookie and CSRF token of a signed-in bench patient."""
     http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
     page = http.get(f"{base}/login").text
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     if found is None:
@@ -184,7 +189,7 @@ def compare(engine: str, server: str | None) -> list[dict]:
         stack.callback(stop, floor)
         session, csrf = sign_in(base)
         headers = {"Cookie": f"session={session}", "X-CSRFToken": csrf,
-                   "Content-Type": "application/json"}  # fmt: skip
+                   "Content-Type": "application/json", "User-Agent": USER_AGENT}  # fmt: skip
         trivial = run_wrk(f"{base}/healthz", {}, None)
         runs: dict[str, list[dict]] = {"real": [], "floor": []}
         for n in range(ROUNDS):

@@ -3,7 +3,7 @@
 import sqlite3
 from typing import Any, cast
 
-from flask import request
+from flask import current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,9 +28,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class JsonCSRFProtect(CSRFProtect):
+    """A JSON request carries its CSRF token in the X-CSRFToken header (the API, the outbox):
+    it is read there, without first parsing a form body that a JSON request does not have."""
+
+    def _get_csrf_token(self) -> str | None:
+        if request.is_json:
+            for header in current_app.config["WTF_CSRF_HEADERS"]:
+                if token := request.headers.get(header):
+                    return token
+        return super()._get_csrf_token()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-csrf = CSRFProtect()
+csrf = JsonCSRFProtect()
 login_manager = LoginManager()
 
 

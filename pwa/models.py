@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def local_today(timezone: str, now: datetime | None = None) -> date:
+    """The date on the wall clock of the zone `timezone` at the naive-UTC `now`."""
+    return (now or utcnow()).replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
+
+
 def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
@@ -55,7 +60,7 @@ class User(UserMixin, db.Model):
         return now.replace(tzinfo=UTC).astimezone(self.zone)
 
     def today(self, now: datetime | None = None) -> date:
-        return self.local_now(now).date()
+        return local_today(self.timezone, now)
 
     @property
     def email_verified(self) -> bool:

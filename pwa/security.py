@@ -22,18 +22,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+FIXED_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.is_secure:  # issue 14: once on HTTPS, browsers never fall back to HTTP
-            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
-        if "Cache-Control" not in headers and _shows_patient_data():
+        present = {name.lower() for name, _ in headers.items()}  # one pass, not one per header
+        headers.extend(pair for pair in FIXED_HEADERS if pair[0].lower() not in present)
+        if request.is_secure and "strict-transport-security" not in present:
+            # issue 14: once on HTTPS, browsers never fall back to HTTP
+            headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
+        if "cache-control" not in present and _shows_patient_data():
             headers["Cache-Control"] = "no-store"  # not in the browser's or a proxy's cache
         return response
 

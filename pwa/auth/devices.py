@@ -13,12 +13,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import DeviceSession, User
+from ..models import DeviceSession, Profile, User, local_today
 
 # last_seen_at is written at most this often: a page view need not be a database write.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -38,7 +39,9 @@ class SessionPolicy:
             timedelta(days=config["REMEMBER_DAYS"]),
         )
 
-    def session_alive(self, device: DeviceSession, now: datetime) -> bool:
+    def session_alive(self, device: DeviceSession | Any, now: datetime) -> bool:
+        """Used in the last `idle` and younger than `absolute` (a device row, or a row of
+        `signed_in_query` with the same two columns)."""
         return (
             device.last_seen_at + self.idle > now
             and device.session_started_at + self.absolute > now
@@ -126,6 +129,86 @@ def find_device(
         device.last_seen_at = now
         session.commit()
     return device
+
+
+@dataclass(frozen=True)
+class RecoveryFacts:
+    """What a check-in's computed signs read of the recovery profile (the Profile's names)."""
+
+    fracture_date: date | None
+    procedure_date: date | None
+    blood_thinner: bool | None
+
+    @property
+    def start_date(self) -> date | None:
+        return self.procedure_date or self.fracture_date
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A signed-in patient as the API's hot write path needs them: read with their device in
+    one Core query (`signed_in_query`), with no ORM objects to build. It answers what the
+    check-in services ask of a patient (`pwa.checkin.services.Patient`): the id, "today" in
+    the patient's zone, and the recovery facts."""
+
+    id: int
+    timezone: str
+    profile: RecoveryFacts | None
+
+    def today(self, now: datetime | None = None) -> date:
+        return local_today(self.timezone, now)
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        """The same facts of a user loaded by the ORM (a remembered browser's sign-in)."""
+        profile = user.profile
+        facts = (
+            RecoveryFacts(profile.fracture_date, profile.procedure_date, profile.blood_thinner)
+            if profile
+            else None
+        )
+        return cls(user.id, user.timezone, facts)
+
+
+def signed_in_query(*columns: Any) -> Select:
+    """The device with this session id's digest (`session_hash`), its user and their recovery
+    facts as one row of columns (plus `columns`, for a caller that joins more)."""
+    return (
+        select(
+            DeviceSession.id.label("device_id"),
+            DeviceSession.last_seen_at,
+            DeviceSession.session_started_at,
+            User.id.label("user_id"),
+            User.timezone,
+            Profile.id.label("profile_id"),
+            Profile.fracture_date,
+            Profile.procedure_date,
+            Profile.blood_thinner,
+            *columns,
+        )
+        .select_from(DeviceSession)
+        .join(User, User.id == DeviceSession.user_id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(DeviceSession.session_hash == bindparam("session_hash"))
+    )
+
+
+def signed_in_from(
+    session: Session, row: Any, *, now: datetime, policy: SessionPolicy
+) -> SignedIn | None:
+    """The patient of a `signed_in_query` row while its session lives, its last use noted as
+    `find_device` notes it; None once it has ended."""
+    if row is None or not policy.session_alive(row, now):
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        session.execute(
+            update(DeviceSession).where(DeviceSession.id == row.device_id).values(last_seen_at=now)
+        )
+        session.commit()
+    facts = None
+    if row.profile_id is not None:
+        facts = RecoveryFacts(row.fracture_date, row.procedure_date, row.blood_thinner)
+    return SignedIn(row.user_id, row.timezone, facts)
 
 
 def resume_device(

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from ..auth.devices import SessionPolicy, SignedIn, digest, signed_in_from, signed_in_query
 from ..extensions import dialect_insert
 from ..models import CheckIn, User, WarningEvent, new_uuid
 from .signs import ALL_SIGNS, SIGNS
@@ -35,7 +36,7 @@ NOT_IMPROVING_FRACTION = Fraction(3, 10)  # or less than 30% better than the bas
 NOT_IMPROVING_REPEAT_DAYS = 7  # raised at most once a week while it lasts
 
 
-def find_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
+def find_checkin(session: Session, patient: Patient, uuid: str) -> CheckIn | None:
     """The patient's own check-in with this client id; another patient's never matches."""
     return session.scalar(
         select(CheckIn).where(CheckIn.user_id == patient.id, CheckIn.uuid == uuid)
@@ -81,7 +82,7 @@ def seven_day_average(session: Session, patient: User, day: date) -> float | Non
     return Diary.read(session, patient, day).average
 
 
-def diary_before(session: Session, patient: User, day: date) -> list[Any]:
+def diary_before(session: Session, patient: Patient, day: date) -> list[Any]:
     """The answers the computed signs read, of the patient's check-ins of the 7 days before
     `day`, oldest first (the latest of a day last): one query, only those columns."""
     parameters = {"user_id": patient.id, "start": day - timedelta(days=ROLLING_DAYS), "day": day}
@@ -111,7 +112,7 @@ class Diary:
     latest: dict[date, Any]
 
     @classmethod
-    def read(cls, session: Session, patient: User, day: date) -> Diary:
+    def read(cls, session: Session, patient: Patient, day: date) -> Diary:
         rows = diary_before(session, patient, day)
         return cls(day, {row.date: row for row in rows})  # later rows overwrite earlier
 
@@ -124,6 +125,45 @@ class Diary:
     @property
     def average(self) -> float | None:
         return rolling_mean(self.pain(date.min), self.day - timedelta(days=1))
+
+
+# The signed-in patient and the week before a check-in's day in one query (issue 18): one row
+# per check-in of the week, each with the device's and the patient's columns, or one row with
+# the check-in's columns NULL when the week is empty. The API's save reads nothing else first.
+SIGNED_IN_WITH_WEEK = (
+    signed_in_query(
+        CHECKINS.c.id.label("checkin_id"), *(CHECKINS.c[name] for name in CHECKIN_ANSWERS)
+    )
+    .outerjoin(
+        CHECKINS,
+        and_(
+            CHECKINS.c.user_id == User.id,
+            CHECKINS.c.date >= bindparam("start"),
+            CHECKINS.c.date < bindparam("day"),
+        ),
+    )
+    .order_by(CHECKINS.c.date, CHECKINS.c.created_at, CHECKINS.c.id)
+)
+
+
+def signed_in_with_week(
+    session: Session, session_id: str | None, day: date, *, now: datetime, policy: SessionPolicy
+) -> tuple[SignedIn, Diary] | None:
+    """The patient signed in with `session_id` (as `pwa.auth.devices.signed_in_from` judges
+    it) and their diary of the 7 days before `day`, in one round trip; None when nobody is."""
+    if not session_id:
+        return None
+    parameters = {
+        "session_hash": digest(session_id),
+        "start": day - timedelta(days=ROLLING_DAYS),
+        "day": day,
+    }
+    rows = session.connection().execute(SIGNED_IN_WITH_WEEK, parameters).all()
+    patient = signed_in_from(session, rows[0] if rows else None, now=now, policy=policy)
+    if patient is None:
+        return None
+    latest = {row.date: row for row in rows if row.checkin_id is not None}  # later ones win
+    return patient, Diary(day, latest)
 
 
 def is_pain_jump(average: float | None, pain: int) -> bool:
@@ -139,57 +179,106 @@ def save_checkin(
     now: datetime,
     uuid: str | None = None,
 ) -> tuple[CheckIn, bool]:
-    """Stores a new check-in and its warning events; (checkin, created).
-
-    Idempotent by (patient, uuid): the same id again returns the stored check-in unchanged,
-    also when two requests race. The unique key decides (INSERT .. ON CONFLICT DO NOTHING), so
-    a first save makes no lookup and a repeat never fails the transaction (a batch's earlier
-    records stay). Every read happens before the first write, so SQLite's write lock is held
-    only for the inserts and the commit. One save of a check-in that raises no sign is two
-    statements: the diary of the week before, and the insert.
-    """
+    """Stores a new check-in and its warning events; (checkin, created). `save_new_checkin`
+    saves it; this gives the check-in as an ORM object (no reload), or the one stored before
+    with the same id."""
     uuid = uuid or new_uuid()
-    raised = raised_signs(session, patient, values, signs)
-    checkin = insert_checkin(session, patient, uuid, values, now)
-    if checkin is None:
+    saved = save_new_checkin(session, patient, values, signs, now=now, uuid=uuid)
+    if saved is None:
         existing = stored_checkin(session, patient, uuid)
         if existing is None:  # deleted between the two statements: nothing to answer with
             raise LookupError(f"check-in {uuid} conflicted but is not there")
         return existing, False
-    set_committed_value(checkin, "warning_events", [])  # new: nothing to load
-    checkin.warning_events.extend(
-        new_warning_event(patient, code, now, values["date"], computed=computed)
-        for code, computed in raised.signs.items()
-    )
-    note_repeats(raised.repeats, values["date"])
-    session.flush()
+    # A row id can come back after a rolled-back transaction (a full disk): the session's
+    # copy from that attempt is stale, so it makes way.
+    stale = session.identity_map.get(identity_key(CheckIn, saved.id))
+    if stale is not None:
+        session.expunge(stale)
+    checkin = CheckIn(**saved.row)
+    make_transient_to_detached(checkin)  # what was inserted is what is stored: no reload
+    session.add(checkin)
+    set_committed_value(checkin, "warning_events", saved.events)
     return checkin, True
 
 
-def insert_checkin(
-    session: Session, patient: User, uuid: str, values: Mapping[str, Any], now: datetime
-) -> CheckIn | None:
-    """INSERT .. ON CONFLICT (user_id, uuid) DO NOTHING RETURNING id: the new check-in (in the
-    session, as loaded), or None when the patient already has one with this id."""
+class Patient(Protocol):
+    """What saving a check-in reads of its patient: a `User`, or the API's `SignedIn` (the
+    same facts read without ORM objects)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def profile(self) -> RecoveryProfile | None: ...
+
+
+class RecoveryProfile(Protocol):
+    @property
+    def start_date(self) -> date | None: ...
+
+    @property
+    def procedure_date(self) -> date | None: ...
+
+    @property
+    def blood_thinner(self) -> bool | None: ...
+
+
+@dataclass(frozen=True)
+class SavedCheckIn:
+    """A check-in just stored: its row as inserted (`id` included) and its new warning events."""
+
+    row: dict[str, Any]
+    events: list[WarningEvent]
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
+
+
+def save_new_checkin(
+    session: Session,
+    patient: Patient,
+    values: Mapping[str, Any],
+    signs: list[str],
+    *,
+    now: datetime,
+    uuid: str,
+    diary: Diary | None = None,
+) -> SavedCheckIn | None:
+    """Stores a new check-in and its warning events; None when the patient already has one
+    with this id (it is left unchanged).
+
+    Idempotent by (patient, uuid), also when two requests race: the unique key decides
+    (INSERT .. ON CONFLICT DO NOTHING), so a first save makes no lookup and a repeat never
+    fails the transaction (a batch's earlier records stay). Every read happens before the
+    first write, so SQLite's write lock is held only for the inserts and the commit. A save
+    that raises no sign is two statements, the week before (`diary`, when the caller read it
+    with something else: none) and the insert; no ORM object is made for the check-in.
+    """
+    raised = raised_signs(session, patient, values, signs, diary=diary)
     row = {"user_id": patient.id, "uuid": uuid, "created_at": now, "updated_at": now, **values}
     new_id = session.connection().execute(_insert_new(session), row).scalar()
     if new_id is None:
         return None
-    # A row id can come back after a rolled-back transaction (a full disk): the session's
-    # copy from that attempt is stale, so it makes way.
-    stale = session.identity_map.get(identity_key(CheckIn, new_id))
-    if stale is not None:
-        session.expunge(stale)
-    checkin = CheckIn(id=new_id, **row)
-    make_transient_to_detached(checkin)  # what was inserted is what is stored: no reload
-    session.add(checkin)
-    return checkin
+    row["id"] = new_id
+    events = [
+        new_warning_event(patient, code, now, values["date"], computed=computed)
+        for code, computed in raised.signs.items()
+    ]
+    for event in events:
+        event.checkin_id = new_id
+    session.add_all(events)
+    note_repeats(raised.repeats, values["date"])
+    if events or raised.repeats:
+        session.flush()
+    return SavedCheckIn(row, events)
 
 
 _INSERT_NEW: dict[str, Any] = {}  # by dialect, built once
 
 
 def _insert_new(session: Session) -> Any:
+    """INSERT .. ON CONFLICT (user_id, uuid) DO NOTHING RETURNING id: the new id, or none."""
     dialect = session.get_bind().dialect.name
     if dialect not in _INSERT_NEW:
         _INSERT_NEW[dialect] = (
@@ -200,7 +289,7 @@ def _insert_new(session: Session) -> Any:
     return _INSERT_NEW[dialect]
 
 
-def stored_checkin(session: Session, patient: User, uuid: str) -> CheckIn | None:
+def stored_checkin(session: Session, patient: Patient, uuid: str) -> CheckIn | None:
     """The patient's check-in with this id and its warning events, in one query."""
     return (
         session.scalars(
@@ -224,7 +313,7 @@ class Raised:
 
 def raised_signs(
     session: Session,
-    patient: User,
+    patient: Patient,
     values: Mapping[str, Any],
     ticked: list[str],
     checkin_id: int | None = None,
@@ -316,7 +405,7 @@ class PainProgress:
 
 
 def pain_progress(
-    session: Session, patient: User, values: Mapping[str, Any], diary: Diary
+    session: Session, patient: Patient, values: Mapping[str, Any], diary: Diary
 ) -> PainProgress | None:
     """The pain progress for a check-in being saved, from the week's `diary` already read, or
     None outside the 6 to 12 weeks after the start date (or without one), so ordinary days
@@ -364,7 +453,7 @@ def is_pain_not_improving(progress: PainProgress | None) -> bool:
 
 
 def raised_this_week(
-    session: Session, patient: User, code: str, day: date, checkin_id: int | None
+    session: Session, patient: Patient, code: str, day: date, checkin_id: int | None
 ) -> bool:
     """Whether this sign was raised from a check-in less than 7 days before or after `day`
     (other than the one being saved)."""
@@ -417,7 +506,7 @@ def opioid_day_without_bowel_movement(day: object) -> bool:
 
 
 def acted_on_recently(
-    session: Session, patient: User, code: str, day: date, checkin_id: int | None
+    session: Session, patient: Patient, code: str, day: date, checkin_id: int | None
 ) -> WarningEvent | None:
     """The latest event of this sign the patient acted on (called, went, saw a doctor) from a
     check-in of the 3 days (72 hours) up to `day`, other than the one being saved."""
@@ -454,7 +543,7 @@ def note_repeats(events: list[WarningEvent], day: date) -> None:
 
 
 def new_warning_event(
-    patient: User,
+    patient: Patient,
     code: str,
     now: datetime,
     day: date | None = None,

@@ -161,22 +161,23 @@ class CheckInRecord(Record):
     def column_of(cls, name: str) -> str | None:
         return cls.COLUMNS.get(name, name)
 
+    @classmethod
+    @functools.cache
+    def stored_columns(cls) -> tuple[tuple[str, str], ...]:
+        """(field, CheckIn column) of each stored field: worked out once, as every save and
+        every answer maps them."""
+        return tuple((name, column) for name in cls.model_fields if (column := cls.column_of(name)))
+
     def column_values(self) -> dict[str, Any]:
         """The CheckIn model's values for the patient's answers (not its id or signs)."""
         return {
-            column: getattr(self, name)
-            for name in type(self).model_fields
-            if (column := self.column_of(name)) and name != "id"
+            column: getattr(self, name) for name, column in self.stored_columns() if name != "id"
         }
 
     @classmethod
     def from_row(cls, checkin: Any, signs: list[str]) -> CheckInRecord:
         """A stored check-in as its record (not validated again: it was when it was saved)."""
-        values = {
-            name: getattr(checkin, column)
-            for name in cls.model_fields
-            if (column := cls.column_of(name))
-        }
+        values = {name: getattr(checkin, column) for name, column in cls.stored_columns()}
         values["locations"] = list(values["locations"] or [])
         return cls.model_construct(**values, warning_signs=signs)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..appointments.services import list_appointments
 from ..appointments.services import next_appointment as find_next_appointment
-from ..checkin.services import ROLLING_DAYS, rolling_mean
+from ..checkin.services import ROLLING_DAYS, Patient, rolling_mean
 from ..checkin.services import latest_per_day as latest_checkin_per_day
 from ..checkin.signs import ALL_SIGNS
 from ..models import (
@@ -593,7 +593,7 @@ def _day(c: CheckIn, entries: int) -> Day:
 
 
 def pain_baseline(
-    session: Session, patient: User, end: date, procedure_date: date | None
+    session: Session, patient: Patient, end: date, procedure_date: date | None
 ) -> Baseline | None:
     """The patient's own starting point (CLINICAL.md section 5).
 
