@@ -17,6 +17,13 @@ and storing the raised signs, and answering the whole stored entry.
 
 The engine has the app's own options (pre-ping) and the same SQLite pragmas. Served by
 `bench/bench_api.py` as `gunicorn 'bench.floor_app:create_app()'`.
+
+`create_app_in_upright()` serves the same view as one more route of the real app, at
+`/api/v1/bench-floor`: every hook the real save passes through runs for it too (the session
+cookie, Flask-WTF's and the request limits' checks, the API's no-store, the security headers,
+the remember-cookie hooks), and it checks the sign-in and CSRF itself as the real save does.
+What it measures is the ceiling of any route of this app: the floor's work plus the app's own
+cost per request.
 """
 
 from __future__ import annotations
@@ -46,14 +53,32 @@ CHECKINS = CheckIn.__table__
 def create_app() -> Flask:
     app = Flask(__name__)
     app.secret_key = os.environ["SECRET_KEY"]
-    engine = create_engine(os.environ["DATABASE_URL"], **Config.SQLALCHEMY_ENGINE_OPTIONS)
-    event.listen(engine, "connect", sqlite_pragmas)
 
     @app.get("/ready")
     def ready() -> str:
         return "ok"
 
-    @app.post("/api/v1/entries")
+    app.add_url_rule("/api/v1/entries", "save", floor_view(), methods=["POST"])
+    return app
+
+
+def create_app_in_upright() -> Flask:
+    """The real app with the floor's view as the API route `/api/v1/bench-floor`."""
+    import pwa
+    from pwa.api import SIGNS_IN_ITSELF
+
+    app = pwa.create_app()
+    # An "api." endpoint: the API blueprint's hooks run for it, as for the real save, which
+    # also checks the sign-in and CSRF itself.
+    app.add_url_rule("/api/v1/bench-floor", "api.bench_floor", floor_view(), methods=["POST"])
+    SIGNS_IN_ITSELF.add("api.bench_floor")
+    return app
+
+
+def floor_view():
+    engine = create_engine(os.environ["DATABASE_URL"], **Config.SQLALCHEMY_ENGINE_OPTIONS)
+    event.listen(engine, "connect", sqlite_pragmas)
+
     def save() -> tuple[Response, int]:
         session_id = session.get(SESSION_ID)
         try:
@@ -82,4 +107,4 @@ def create_app() -> Flask:
             )
         return jsonify(id=body["id"]), 201
 
-    return app
+    return save

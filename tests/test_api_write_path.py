@@ -13,30 +13,46 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, func, select, update
 
 from pwa import create_app
-from pwa.checkin.services import save_checkin
+from pwa.auth.devices import RecoveryFacts, SessionPolicy, start_device
+from pwa.checkin.services import Diary, save_checkin, signed_in_with_week
 from pwa.extensions import db, db_session
-from pwa.models import CheckIn, utcnow
+from pwa.models import CheckIn, DeviceSession, utcnow
 
 from .conftest import PASSWORD, config_for, make_patient
 
 pytestmark = pytest.mark.database
 
 
-@pytest.fixture
-def api(tmp_path, request):
-    """A production-like app (CSRF on), a signed-in patient's client and a statement log. The
-    fracture was 200 days ago unless the test asks for another number of days (6 to 12 weeks
-    after it, a save also reads the patient's pain baseline)."""
+@dataclass
+class Phone:
+    """A signed-in browser of a production-like app (CSRF on) and its patient's facts."""
+
+    app: Flask
+    client: FlaskClient
+    csrf: str
+    email: str
+    today: date
+    engine: Engine
+
+    def post(self, body: dict):
+        return self.client.post("/api/v1/entries", json=body, headers={"X-CSRFToken": self.csrf})
+
+
+def phone(tmp_path, days_since_fracture: int = 200, *, remember: bool = False) -> Phone:
+    """A patient who checked in on each of the 7 days before today (pain 3), their fracture
+    `days_since_fracture` days ago, signed in through the sign-in page."""
     app = create_app(config_for(tmp_path, WTF_CSRF_ENABLED=True))
     with app.app_context():
         db.create_all()
-        days_since_fracture = getattr(request, "param", 200)
         fracture = date.today() - timedelta(days=days_since_fracture)
         patient = make_patient(profile={"fracture_date": fracture})
         week = [
@@ -50,22 +66,34 @@ def api(tmp_path, request):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[0]
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    form = {"email": email, "password": PASSWORD, "csrf_token": token}
+    if remember:
+        form["remember"] = "y"
+    client.post("/login", data=form)
     csrf = client.get("/api/v1/csrf").get_json()["csrf_token"]
+    return Phone(app, client, csrf, email, today, engine)
+
+
+@pytest.fixture
+def api(tmp_path, request):
+    """A signed-in phone's save and a statement log. The fracture was 200 days ago unless the
+    test asks for another number of days (6 to 12 weeks after it, a save also reads the
+    patient's pain baseline)."""
+    signed_in = phone(tmp_path, getattr(request, "param", 200))
     statements: list[str] = []
 
     def log(_connection, _cursor, statement, _parameters, _context, _many) -> None:
         statements.append(statement.split(None, 1)[0].upper())
 
-    event.listen(engine, "before_cursor_execute", log)
+    event.listen(signed_in.engine, "before_cursor_execute", log)
 
     def post(body: dict):
         statements.clear()
-        return client.post("/api/v1/entries", json=body, headers={"X-CSRFToken": csrf})
+        return signed_in.post(body)
 
-    yield post, statements, today
-    event.remove(engine, "before_cursor_execute", log)
-    engine.dispose()
+    yield post, statements, signed_in.today
+    event.remove(signed_in.engine, "before_cursor_execute", log)
+    signed_in.engine.dispose()
 
 
 def body(today, **overrides) -> dict:
@@ -137,3 +165,132 @@ def test_a_repeat_keeps_what_the_same_transaction_saved_before_it(app):
     count = select(func.count()).select_from(CheckIn).where(CheckIn.user_id == patient.id)
     assert db.session.scalar(count) == 2
     assert db.session.get(CheckIn, first.id) is not None
+
+
+# The hot write's own paths: its answer, a remembered browser, a body without a good date, and
+# the week read with the sign-in. ------------------------------------------------------------
+
+
+def test_the_answer_to_a_save_is_the_entry_as_stored(tmp_path):
+    """The answer is made from the row as inserted, not read back: it is exactly what a later
+    read of the same entry answers, signs (ticked and computed) included."""
+    signed_in = phone(tmp_path)
+    entry = body(
+        signed_in.today,
+        pain=7,  # 4 over the 7-day average of 3: a pain jump
+        fell=True,
+        fall_injured=True,
+        walking_aid="walker",
+        opioid_doses=2,
+        bowel_movement=False,
+        warning_signs=["fever", "fever", "calf"],
+        notes="  a walk with my daughter  ",
+    )
+    saved = signed_in.post(entry)
+    assert saved.status_code == 201
+    stored = signed_in.client.get(f"/api/v1/entries/{entry['id']}")
+    assert saved.json == stored.json
+    assert {(w["sign"], w["computed"]) for w in saved.json["warnings_raised"]} == {
+        ("fever", False),
+        ("calf", False),
+        ("pain_jump", True),
+        ("fall_injured", True),
+    }
+    assert saved.json["warning_signs"] == ["fever", "calf"]
+    signed_in.engine.dispose()
+
+
+def test_a_remembered_browser_saves_after_its_session_lapsed(tmp_path):
+    """Past the idle limit the one query finds no live session; the remember cookie brings
+    the browser back (new ids, through Flask-Login) and the save goes through."""
+    signed_in = phone(tmp_path, remember=True)
+    with signed_in.app.app_context():
+        idle = timedelta(minutes=signed_in.app.config["SESSION_IDLE_MINUTES"], seconds=1)
+        db.session.execute(update(DeviceSession).values(last_seen_at=utcnow() - idle))
+        db.session.commit()
+    entry = body(signed_in.today)
+    response = signed_in.post(entry)
+    assert response.status_code == 201, response.json
+    with signed_in.app.app_context():
+        assert db.session.scalar(select(CheckIn.pain_avg).where(CheckIn.uuid == entry["id"])) == 4
+    assert signed_in.post(body(signed_in.today)).status_code == 201  # the new session lives
+    signed_in.engine.dispose()
+
+
+def test_a_lapsed_session_without_a_remember_cookie_is_signed_out(tmp_path):
+    signed_in = phone(tmp_path)
+    with signed_in.app.app_context():
+        idle = timedelta(minutes=signed_in.app.config["SESSION_IDLE_MINUTES"], seconds=1)
+        db.session.execute(update(DeviceSession).values(last_seen_at=utcnow() - idle))
+        db.session.commit()
+    response = signed_in.post(body(signed_in.today))
+    assert response.status_code == 401 and response.json["error"] == "not_signed_in"
+    signed_in.engine.dispose()
+
+
+def test_a_save_notes_the_devices_last_use_once_a_minute(tmp_path):
+    signed_in = phone(tmp_path)
+    earlier = utcnow() - timedelta(minutes=5)
+    with signed_in.app.app_context():
+        db.session.execute(update(DeviceSession).values(last_seen_at=earlier))
+        db.session.commit()
+    assert signed_in.post(body(signed_in.today)).status_code == 201
+    with signed_in.app.app_context():
+        assert db.session.scalar(select(DeviceSession.last_seen_at)) > earlier
+    signed_in.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("date_sent", "message"),
+    [
+        (None, "Please enter the date of this check-in."),
+        ("0001-01-01", "between"),
+        ("2026-02-30", "date"),
+        (20261129, "text"),
+        ("tomorrow", "date"),
+    ],
+)
+def test_a_body_without_a_good_date_is_refused_next_to_the_date(tmp_path, date_sent, message):
+    """The week is read for the date as sent; a date that is missing, impossible or out of
+    range reads nothing useful and the record's own message answers (422, never a 500)."""
+    signed_in = phone(tmp_path)
+    entry = {**body(signed_in.today), "date": date_sent}
+    response = signed_in.post(entry)
+    assert response.status_code == 422
+    assert message.lower() in " ".join(response.json["fields"]["date"]).lower()
+    signed_in.engine.dispose()
+
+
+def test_the_week_read_with_the_sign_in_is_the_diary(app):
+    """`signed_in_with_week` gives the same diary as `Diary.read` (the latest check-in of a day
+    counts), with the patient's recovery facts, and nobody for an unknown session id."""
+    patient = make_patient(profile={"fracture_date": date(2026, 9, 1), "blood_thinner": True})
+    day = patient.today()
+    session = db_session()
+    now = utcnow()
+    for n, pain in ((1, 6), (1, 2), (2, 5), (8, 9)):  # two on the day before: the later counts
+        save_checkin(session, patient, {"date": day - timedelta(days=n), "pain_avg": pain}, [],
+                     now=now + timedelta(seconds=pain))  # fmt: skip
+    issued = start_device(
+        session, patient, user_agent="", remember=False, now=now, policy=SessionPolicy()
+    )
+    session.commit()
+    found = signed_in_with_week(session, issued.session_id, day, now=now, policy=SessionPolicy())
+    assert found is not None
+    signed_in, diary = found
+    assert (signed_in.id, signed_in.timezone) == (patient.id, patient.timezone)
+    assert signed_in.profile == RecoveryFacts(date(2026, 9, 1), None, True)
+    assert signed_in.today(now) == patient.today(now)
+    expected = Diary.read(session, patient, day)
+    assert (
+        diary.pain(date.min)
+        == expected.pain(date.min)
+        == {
+            day - timedelta(days=1): 6,
+            day - timedelta(days=2): 5,
+        }
+    )
+    assert diary.average == expected.average is None  # 2 days logged: under 3
+    assert (
+        signed_in_with_week(session, "not a session", day, now=now, policy=SessionPolicy()) is None
+    )
