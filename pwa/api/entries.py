@@ -25,7 +25,7 @@ from ..errors import json_error
 from ..extensions import db, db_session
 from ..models import CheckIn, WarningEvent, utcnow
 from ..records.checkin import CheckInRecord
-from ..records.types import FIRST_DAY, LAST_DAY, canonical_uuid, parse_date, validate
+from ..records.types import Day, Invalid, canonical_uuid, validate
 from ..validators import query_dates
 from . import bp, not_signed_in, require_csrf
 from .payload import BadPayload, json_body
@@ -112,11 +112,13 @@ def create_entry():
 
 
 def _day_of(data: Any) -> date | None:
-    """The entry's date as sent, to read the week before it with the sign-in (validated
-    later; a body without a good one reads an unused week)."""
-    value = data.get("date") if isinstance(data, dict) else None
-    day = parse_date(value) if isinstance(value, str) else None
-    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+    """The entry's date as sent, if the record's own date rule takes it: the week before it is
+    read with the sign-in (a body without a good one reads an unused week, and the record's
+    validation answers it)."""
+    try:
+        return Day().check(data.get("date") if isinstance(data, dict) else None)
+    except Invalid:
+        return None
 
 
 @bp.get("/entries")
