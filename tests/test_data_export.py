@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import zipfile
+from datetime import datetime
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -149,7 +150,26 @@ def test_fhir_bundle_validates_as_r4_and_its_references_resolve(client, anna):
     assert statement["medicationCodeableConcept"]["text"] == "Alendronate"
     statuses = sorted(a["status"] for a in by_type["MedicationAdministration"])
     assert statuses == ["completed", "not-done"]
-    assert {a["status"] for a in by_type["Appointment"]} == {"booked", "cancelled"}
+    # The cancelled scan, and the spine visit, whose status depends on the clock (the test below).
+    scan, visit = sorted(by_type["Appointment"], key=lambda a: a["start"])
+    assert scan["status"] == "cancelled" and visit["status"] in {"booked", "fulfilled"}
+
+
+def test_fhir_appointment_status_follows_the_moment_of_the_export(anna):
+    """Booked until an hour after it starts, then fulfilled; cancelled whatever the time.
+    (The visit on 2 Dec 2026 at 15:00 UTC: the route itself exports at the real clock.)"""
+
+    def statuses(now: datetime) -> list[str]:
+        bundle = fhir_bundle(export_data(db.session, anna, now, "test"))
+        return sorted(
+            entry["resource"]["status"]
+            for entry in bundle["entry"]
+            if entry["resource"]["resourceType"] == "Appointment"
+        )
+
+    assert statuses(NOW) == ["booked", "cancelled"]
+    assert statuses(datetime(2026, 12, 2, 16, 0)) == ["booked", "cancelled"]
+    assert statuses(datetime(2026, 12, 2, 16, 1)) == ["cancelled", "fulfilled"]
 
 
 def test_fhir_of_a_patient_with_nothing_yet_is_still_valid(app):
