@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from pwa.learn.library import get_library
 from pwa.learn.search import load_index, search
@@ -115,14 +116,15 @@ def test_fall_self_check_is_answered_by_tapping_and_scored_without_javascript(br
         page.goto(f"{live_server.url}/learn/fall-risk-check")
         page.get_by_role("link", name="Take the check here and we will add up your score").click()
         page.get_by_role("button", name="Add up my score").click()
-        assert page.get_by_text("Please answer 12 more questions").is_visible()
+        # expect(..) waits for the answer page; is_visible() would look at the form once.
+        expect(page.get_by_text("Please answer 12 more questions")).to_be_visible()
 
         for n in range(1, 13):
             group = page.locator(f"fieldset#q{n}")
             group.get_by_label("Yes" if n in (1, 5, 9) else "No", exact=True).check()
         page.get_by_role("button", name="Add up my score").click()
-        assert page.get_by_role("heading", name="Your score: 4 out of 14").is_visible()
-        assert page.get_by_text("Talk to your doctor about it").is_visible()
+        expect(page.get_by_role("heading", name="Your score: 4 out of 14")).to_be_visible()
+        expect(page.get_by_text("Talk to your doctor about it")).to_be_visible()
         assert page.locator("label[for=q1-0]").count() == 0  # the result replaces the form
         assert "q1=yes" in page.url  # answers travel in the address, never into a database
     finally:
