@@ -6,13 +6,14 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import select
 
 from pwa import create_app
-from pwa.auth.limits import Throttled, hit
+from pwa.auth.limits import Throttled, hit, prune_ended_windows
 from pwa.auth.passwords import dummy_hash, password_problem
 from pwa.auth.services import ThrottlePolicy, authenticate
 from pwa.extensions import db as _db
@@ -111,6 +112,46 @@ def test_the_client_counter_starts_again_after_its_window(app, db):
     from datetime import timedelta
 
     assert hit(db.session, "k", limit=3, window=60, now=now + timedelta(seconds=61)) == 1
+
+
+@pytest.mark.database
+def test_counters_whose_window_ended_are_pruned_and_every_limit_holds_as_before(app, db):
+    """Only rows a hit would reset are deleted: a live window keeps its count (and its
+    refusal), an ended one starts again at 1 as it would have."""
+    now = utcnow()
+    hour = 3600
+    db.session.add_all([
+        ClientLimit(key="login-ip:203.0.113.5", window_start=now - timedelta(hours=2), hits=50),
+        ClientLimit(key="reset-email:a@example.com", window_start=now - timedelta(seconds=hour),
+                    hits=3),
+        ClientLimit(key="register-email:b@example.com", window_start=now - timedelta(minutes=30),
+                    hits=3),
+    ])  # fmt: skip
+    db.session.commit()
+    assert prune_ended_windows(db.session, now=now, longest_window=hour) == 2
+    assert db.session.scalars(select(ClientLimit.key)).all() == ["register-email:b@example.com"]
+    with pytest.raises(Throttled):  # still within its hour: the fourth is refused
+        hit(db.session, "register-email:b@example.com", limit=3, window=hour, now=now)
+    assert hit(db.session, "login-ip:203.0.113.5", limit=50, window=15 * 60, now=now) == 1
+    assert prune_ended_windows(db.session, now=now, longest_window=hour) == 0
+
+
+@pytest.mark.database
+def test_the_scheduler_tick_prunes_ended_windows_in_batches(app, db, monkeypatch):
+    import pwa.auth.limits as limits
+    from pwa.reminders.scheduler import tick
+
+    monkeypatch.setattr(limits, "PRUNE_BATCH", 2)
+    now = utcnow()
+    longest = max(window for _limit, window in app.config["CLIENT_LIMITS"].values())
+    ended = now - timedelta(seconds=longest, minutes=1)
+    db.session.add_all(
+        [ClientLimit(key=f"login-ip:10.0.0.{n}", window_start=ended, hits=1) for n in range(5)]
+        + [ClientLimit(key="login-ip:10.0.1.1", window_start=now, hits=1)]
+    )
+    db.session.commit()
+    assert tick(app, now).errors == []
+    assert db.session.scalars(select(ClientLimit.key)).all() == ["login-ip:10.0.1.1"]
 
 
 def test_spraying_many_addresses_from_one_client_is_slowed(app, client):

@@ -10,15 +10,20 @@ Two counters:
 
 Both are `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, which SQLite (3.35+) and PostgreSQL
 run atomically on the row.
+
+A client's counter outlives its window only as a row that the next hit resets, so the
+scheduler's tick deletes those (`prune_ended_windows`): without it, every address and IP ever
+counted would stay in the table.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import DateTime, String, and_, case, delete, literal, null
+from sqlalchemy import DateTime, String, and_, case, delete, literal, null, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,6 +66,27 @@ def hit(session: Session, key: str, *, limit: int, window: int, now: datetime) -
     if hits > limit:
         raise Throttled(int((window_start + timedelta(seconds=window) - now).total_seconds()) + 1)
     return hits
+
+
+PRUNE_BATCH = 1000
+
+
+def prune_ended_windows(session: Session, *, now: datetime, longest_window: int) -> int:
+    """Deletes the client counters whose window ended more than `longest_window` seconds (the
+    longest configured) ago, a batch at a time; how many. A hit on such a key would have
+    started a new window at 1 anyway, so no limit changes. The window is checked again on the
+    row deleted, so a hit that restarts it meanwhile keeps its row."""
+    cutoff = now - timedelta(seconds=longest_window)
+    ended = ClientLimit.window_start <= cutoff
+    total = 0
+    while True:
+        batch = select(ClientLimit.key).where(ended).limit(PRUNE_BATCH)
+        result = session.execute(delete(ClientLimit).where(ended, ClientLimit.key.in_(batch)))
+        session.commit()
+        deleted = cast(CursorResult, result).rowcount
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            return total
 
 
 def check_limit(session: Session, config, name: str, value: str, *, now: datetime) -> None:

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
+from ..auth.limits import prune_ended_windows
 from ..extensions import db, db_session
 from ..models import utcnow
 from .channels import build_senders
@@ -48,11 +49,26 @@ def tick(app: Flask, now: datetime | None = None) -> TickResult:
                 lease=timedelta(seconds=max(5, int(app.config["REMINDERS_LEASE_SECONDS"]))),
                 retention=timedelta(days=int(app.config["REMINDERS_RETENTION_DAYS"])),
             )
+            housekeeping(app, now or utcnow())
         finally:
             db.session.remove()
     if result.due or result.errors or result.retry:
         log.info("reminders: %s", result.summary())
     return result
+
+
+def housekeeping(app: Flask, now: datetime) -> None:
+    """What the app's tables need now and then, on the scheduler's tick: the request limits'
+    counters whose window has ended are deleted. A failure is logged; the next tick retries."""
+    longest = max(window for _limit, window in app.config["CLIENT_LIMITS"].values())
+    try:
+        pruned = prune_ended_windows(db_session(), now=now, longest_window=longest)
+    except Exception:  # noqa: BLE001 - housekeeping must never stop the reminders
+        log.exception("reminders: pruning the request limits failed")
+        db.session.rollback()
+        return
+    if pruned:
+        log.info("reminders: %d ended request-limit windows pruned", pruned)
 
 
 def _safe_tick(app: Flask) -> None:
