@@ -27,6 +27,8 @@ from pwa.reminders.services import (
     record_dose,
     reschedule,
     save_medicine,
+    save_settings,
+    settings_form_data,
     snooze,
     turn_off,
 )
@@ -277,6 +279,36 @@ def test_quiet_hours_hold_a_reminder_until_they_end_and_it_goes_out_once(app):
     result, senders = tick(app, local(DAY + timedelta(days=1), 7, 0, 10))
     assert result.sent == 1
     assert deliveries(reminder_id=medicine.id)[0].occurrence_at == local(DAY, 22, 30)
+
+
+def test_saving_the_settings_keeps_a_reminder_held_by_quiet_hours_or_not_yet_sent(app):
+    """The patient changes their check-in time at 06:30, while quiet hours hold last night's
+    22:30 medicine until 07:00, and again at 08:00:10, before any tick sent the 08:00 one: both
+    reminders still go out, once each. Only the changed check-in moves."""
+    patient = make_patient()
+    held = add_medicine(patient, times=[time(22, 30)])
+    morning = add_medicine(patient, name="Calcium", times=[time(8)])
+    settings = settings_of(patient)
+    settings.quiet_enabled, settings.quiet_start, settings.quiet_end = True, time(22), time(7)
+    schedule_from(patient, local(DAY, 12))
+    tick(app, local(DAY, 22, 31))  # held until 07:00
+    (checkin,) = reminders_of(patient, "checkin")
+    values = settings_form_data(settings, checkin)
+    next_day = DAY + timedelta(days=1)
+    for moment, checkin_time in ((local(next_day, 6, 30), time(20)),
+                                 (local(next_day, 8, 0, 10), time(20, 30))):  # fmt: skip
+        save_settings(_db.session, patient, settings, {**values, "checkin_time": checkin_time},
+                      moment)  # fmt: skip
+        _db.session.commit()
+    assert held.next_occurrence_at == local(DAY, 22, 30)
+    assert morning.next_occurrence_at == local(next_day, 8)
+    assert checkin.next_occurrence_at == local(next_day, 20, 30)
+    result, _ = tick(app, local(next_day, 8, 0, 20))
+    assert result.sent == 2
+    assert tick(app, local(next_day, 8, 1))[0].sent == 0
+    for reminder, moment in ((held, local(DAY, 22, 30)), (morning, local(next_day, 8))):
+        (sent,) = deliveries(reminder_id=reminder.id)
+        assert sent.occurrence_at == moment and sent.status == "sent"
 
 
 # --- Failures ----------------------------------------------------------------------------------

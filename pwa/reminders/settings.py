@@ -4,7 +4,7 @@ moving every reminder when the settings or the time zone change.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,6 +24,9 @@ from .schedules import (
 from .scheduling import SETTINGS_DEFAULTS, reschedule, sync_appointment
 
 DEFAULT_CHECKIN_TIME = "19:00"
+
+
+JUST_BEFORE = timedelta(microseconds=1)  # schedules are "strictly after": this keeps the moment
 
 
 def create_defaults(session: Session, patient: User, now: datetime) -> ReminderSettings:
@@ -101,12 +104,18 @@ def save_settings(
 def reschedule_patient(
     session: Session, patient: User, settings: ReminderSettings, now: datetime
 ) -> None:
-    """Recomputes the next occurrence of each of the patient's reminders from `now` (after a
-    settings or time-zone change), adding reminders for upcoming appointments that lack one."""
+    """Recomputes the next occurrence of each of the patient's reminders (after a settings or
+    time-zone change), adding reminders for upcoming appointments that lack one.
+
+    An occurrence already past but not yet sent (held by quiet hours, or due in the seconds
+    before the scheduler's next tick) is kept while the new settings still have it: the walk
+    starts just before it rather than at `now`. Sending stays once by the delivery log's key."""
     zone = patient.zone
     with session.no_autoflush:
         for reminder in session.scalars(select(Reminder).where(Reminder.user_id == patient.id)):
-            reschedule(reminder, zone, settings, now)
+            pending = reminder.next_occurrence_at
+            after = now if pending is None or pending > now else pending - JUST_BEFORE
+            reschedule(reminder, zone, settings, after)
         upcoming = session.scalars(
             select(Appointment).where(
                 Appointment.user_id == patient.id,
