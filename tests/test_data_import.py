@@ -181,3 +181,27 @@ def test_a_damaged_file_is_refused_whole_and_never_an_error_page(client, app, da
     assert response.status_code == 400
     assert "nothing was imported" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).where(CheckIn.user_id == target.id)) == 0
+
+
+def test_an_imported_medicine_gets_its_own_reminders_as_saving_it_would(app):
+    """A denosumab injection every 6 months brings its "book the next one" reminder 6 weeks
+    ahead (issue 12): an import makes it too, not only the medicine's next save."""
+    from .test_bone_medicines import START, add, children, local
+
+    source = make_patient(email="old@example.com")
+    prolia = add(source, "Prolia", "every_n_months", interval_months=6)
+    (booking,) = children(prolia, "book_ahead")
+    now = local(START, 11)
+    raw = json.dumps(export_data(db.session, source, now, "test")).encode()
+    target = make_patient(profile=None, email="new@example.com")
+    import_export(db.session, target, read_export(raw), now)
+    db.session.commit()
+    (imported,) = db.session.scalars(
+        select(Reminder).where(Reminder.user_id == target.id, Reminder.kind == "medicine")
+    )
+    (copy,) = children(imported, "book_ahead")
+    assert copy.enabled and copy.next_occurrence_at == booking.next_occurrence_at
+    assert copy.next_due_at == booking.next_due_at and copy.name == booking.name
+    import_export(db.session, target, read_export(raw), now)  # again: nothing more
+    db.session.commit()
+    assert children(imported) == [copy]

@@ -11,6 +11,7 @@ imported: they describe people and links of the server the file came from.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,7 @@ from ..models import (
     User,
     WarningEvent,
 )
-from ..reminders.services import ensure_defaults, reschedule_patient
+from ..reminders.services import ensure_defaults, follow_medicine, reschedule_patient
 from .export import FORMAT, REMINDER_DERIVED, ROW, VERSION
 from .records import BadValue, values_for
 
@@ -121,6 +122,7 @@ def import_export(session: Session, patient: User, data: dict, now: datetime) ->
             medicines = _reminders(session, patient, _records(data, "reminders"), now, result)
             _doses(session, patient, _records(data, "doses"), medicines, result)
             _settings(session, patient, data.get("reminder_settings"), now)
+            _follow_ups(session, patient, medicines.values(), now)
             _bone_checklist(session, patient, _records(data, "bone_checklist"), result)
             _heights(session, patient, _records(data, "heights"), result)
         session.flush()
@@ -297,6 +299,15 @@ def _reminders(
         found[str(record["id"])] = reminder
     session.flush()
     return found
+
+
+def _follow_ups(
+    session: Session, patient: User, medicines: Iterable[Reminder], now: datetime
+) -> None:
+    """Each medicine's own reminders (booking a dose ahead, a course's end, a stopped
+    denosumab), as saving it in the app makes them: the file's copies of them are not read."""
+    for medicine in medicines:
+        follow_medicine(session, patient, medicine, now)
 
 
 def _doses(

@@ -112,7 +112,8 @@ def remove_medicine(session: Session, patient: User, reminder: Reminder, now: da
 
 
 def follow_medicine(session: Session, patient: User, reminder: Reminder, now: datetime) -> None:
-    """Keeps a medicine's own reminders in step after it was removed or turned off."""
+    """Keeps a medicine's own reminders in step after it was removed or turned off, or came
+    in with an import."""
     settings = session.scalar(
         select(ReminderSettings).where(ReminderSettings.user_id == patient.id)
     )
