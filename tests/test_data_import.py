@@ -13,6 +13,7 @@ from pwa.data.fhir import fhir_bundle
 from pwa.data.importer import ImportRefused, import_export, read_export
 from pwa.extensions import db
 from pwa.models import AccessLogEntry, CheckIn, MedicineDose, Reminder
+from pwa.reminders.services import remove_medicine
 
 from .conftest import PASSWORD, make_patient
 from .patient_data import NOW, full_patient
@@ -205,3 +206,26 @@ def test_an_imported_medicine_gets_its_own_reminders_as_saving_it_would(app):
     import_export(db.session, target, read_export(raw), now)  # again: nothing more
     db.session.commit()
     assert children(imported) == [copy]
+
+
+def test_a_stopped_denosumab_brings_its_six_month_reminder_with_it(app):
+    """After stopping denosumab, bone loss comes back fast: the reminder to talk to the doctor
+    about 6 months after the last dose comes with the imported medicine."""
+    from .test_bone_medicines import START, add, children, local
+
+    source = make_patient(email="old@example.com")
+    prolia = add(source, "Prolia", "every_n_months", interval_months=6)
+    remove_medicine(db.session, source, prolia, local(START, 12))
+    db.session.commit()
+    (again,) = [c for c in children(prolia, "course_end") if c.dose == "six_months"]
+    now = local(START, 13)
+    raw = json.dumps(export_data(db.session, source, now, "test")).encode()
+    target = make_patient(profile=None, email="new@example.com")
+    import_export(db.session, target, read_export(raw), now)
+    db.session.commit()
+    (imported,) = db.session.scalars(
+        select(Reminder).where(Reminder.user_id == target.id, Reminder.kind == "medicine")
+    )
+    (copy,) = [c for c in children(imported, "course_end") if c.dose == "six_months"]
+    assert imported.deleted_at is not None and copy.enabled
+    assert (copy.name, copy.next_occurrence_at) == (again.name, again.next_occurrence_at)

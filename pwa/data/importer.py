@@ -304,9 +304,10 @@ def _reminders(
 def _follow_ups(
     session: Session, patient: User, medicines: Iterable[Reminder], now: datetime
 ) -> None:
-    """Each medicine's own reminders (booking a dose ahead, a course's end, a stopped
-    denosumab), as saving it in the app makes them: the file's copies of them are not read."""
-    for medicine in medicines:
+    """Each medicine's own reminders (booking a dose ahead, a course's end, and after a stopped
+    denosumab the talk with the doctor 6 months after its last dose), as saving it in the app
+    makes them: the file's copies of them are not read."""
+    for medicine in dict.fromkeys(medicines):  # two records of one medicine: once
         follow_medicine(session, patient, medicine, now)
 
 
