@@ -184,6 +184,19 @@ def test_a_damaged_file_is_refused_whole_and_never_an_error_page(client, app, da
     assert db.session.scalar(select(func.count()).where(CheckIn.user_id == target.id)) == 0
 
 
+def moved_medicine(source, now) -> tuple[Reminder, bytes]:
+    """`source`'s export at `now`, imported into a new account: its one medicine there, and the
+    file (to import again)."""
+    raw = json.dumps(export_data(db.session, source, now, "test")).encode()
+    target = make_patient(profile=None, email="new@example.com")
+    import_export(db.session, target, read_export(raw), now)
+    db.session.commit()
+    (imported,) = db.session.scalars(
+        select(Reminder).where(Reminder.user_id == target.id, Reminder.kind == "medicine")
+    )
+    return imported, raw
+
+
 def test_an_imported_medicine_gets_its_own_reminders_as_saving_it_would(app):
     """A denosumab injection every 6 months brings its "book the next one" reminder 6 weeks
     ahead (issue 12): an import makes it too, not only the medicine's next save."""
@@ -193,17 +206,11 @@ def test_an_imported_medicine_gets_its_own_reminders_as_saving_it_would(app):
     prolia = add(source, "Prolia", "every_n_months", interval_months=6)
     (booking,) = children(prolia, "book_ahead")
     now = local(START, 11)
-    raw = json.dumps(export_data(db.session, source, now, "test")).encode()
-    target = make_patient(profile=None, email="new@example.com")
-    import_export(db.session, target, read_export(raw), now)
-    db.session.commit()
-    (imported,) = db.session.scalars(
-        select(Reminder).where(Reminder.user_id == target.id, Reminder.kind == "medicine")
-    )
+    imported, raw = moved_medicine(source, now)
     (copy,) = children(imported, "book_ahead")
     assert copy.enabled and copy.next_occurrence_at == booking.next_occurrence_at
     assert copy.next_due_at == booking.next_due_at and copy.name == booking.name
-    import_export(db.session, target, read_export(raw), now)  # again: nothing more
+    import_export(db.session, imported.user, read_export(raw), now)  # again: nothing more
     db.session.commit()
     assert children(imported) == [copy]
 
@@ -218,14 +225,7 @@ def test_a_stopped_denosumab_brings_its_six_month_reminder_with_it(app):
     remove_medicine(db.session, source, prolia, local(START, 12))
     db.session.commit()
     (again,) = [c for c in children(prolia, "course_end") if c.dose == "six_months"]
-    now = local(START, 13)
-    raw = json.dumps(export_data(db.session, source, now, "test")).encode()
-    target = make_patient(profile=None, email="new@example.com")
-    import_export(db.session, target, read_export(raw), now)
-    db.session.commit()
-    (imported,) = db.session.scalars(
-        select(Reminder).where(Reminder.user_id == target.id, Reminder.kind == "medicine")
-    )
+    imported, _ = moved_medicine(source, local(START, 13))
     (copy,) = [c for c in children(imported, "course_end") if c.dose == "six_months"]
     assert imported.deleted_at is not None and copy.enabled
     assert (copy.name, copy.next_occurrence_at) == (again.name, again.next_occurrence_at)
